@@ -1,0 +1,74 @@
+package ingest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/edgetran/edgetran/shared/arch"
+	"github.com/edgetran/edgetran/shared/wire"
+)
+
+// Check decodes a result message received on subject and validates it: the
+// device in the subject and in the result agree, a measurement passes
+// measure.Measurement.Validate, has the result's id and a valid architecture
+// of space whose id matches arch_id, and an error result names its job and
+// error. Every failure is an error naming the field; the ingest dead-letters
+// the message with that error as the reason.
+func Check(subject string, data []byte, space *arch.Space) (wire.Result, error) {
+	device, err := wire.DeviceFromSubject(subject)
+	if err != nil {
+		return wire.Result{}, err
+	}
+	var r wire.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return wire.Result{}, fmt.Errorf("decode result JSON: %w", err)
+	}
+	var errs []error
+	if r.ID == "" {
+		errs = append(errs, errors.New("result id is missing"))
+	}
+	if r.Device != device {
+		errs = append(errs, fmt.Errorf("result device %q differs from subject device %q", r.Device, device))
+	}
+	switch r.Kind {
+	case wire.ResultMeasurement:
+		errs = append(errs, checkMeasurement(r, space)...)
+	case wire.ResultError:
+		if r.JobID == "" {
+			errs = append(errs, errors.New("error result has no job_id"))
+		}
+		if r.Error == nil {
+			errs = append(errs, errors.New("error result has no error"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("result kind %q: want %q or %q", r.Kind, wire.ResultMeasurement, wire.ResultError))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return wire.Result{}, err
+	}
+	return r, nil
+}
+
+func checkMeasurement(r wire.Result, space *arch.Space) []error {
+	m := r.Measurement
+	if m == nil {
+		return []error{errors.New("measurement result has no measurement")}
+	}
+	var errs []error
+	if m.ID != r.ID {
+		errs = append(errs, fmt.Errorf("measurement id %q differs from result id %q", m.ID, r.ID))
+	}
+	if err := m.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("measurement: %w", err))
+	}
+	if m.Target.Device != r.Device {
+		errs = append(errs, fmt.Errorf("measurement target device %q differs from result device %q", m.Target.Device, r.Device))
+	}
+	if err := space.Validate(m.Arch); err != nil {
+		errs = append(errs, fmt.Errorf("measurement architecture: %w", err))
+	} else if id := space.ID(m.Arch); id != m.ArchID {
+		errs = append(errs, fmt.Errorf("measurement arch_id %q differs from the architecture's id %q", m.ArchID, id))
+	}
+	return errs
+}
