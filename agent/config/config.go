@@ -63,6 +63,9 @@ type NATS struct {
 	// up to MaxReconnectWait.
 	ReconnectWait    Duration `json:"reconnect_wait"`
 	MaxReconnectWait Duration `json:"max_reconnect_wait"`
+	// AckWait is the jobs consumer's ack deadline: a job whose agent died is
+	// redelivered this long after its last progress signal.
+	AckWait Duration `json:"ack_wait"`
 }
 
 // TLS names PEM files; CertFile and KeyFile go together.
@@ -101,9 +104,22 @@ type Meter struct {
 	Name string `json:"name"`
 	// Interval is the sampling interval.
 	Interval Duration `json:"interval"`
-	// IdleWindow is the idle-power baseline taken before each timed run.
+	// IdleWindow is the idle-power baseline taken before the timed runs.
 	IdleWindow Duration `json:"idle_window"`
+	// Estimate configures the "estimate" meter, the labelled fallback for a
+	// device without a power sensor.
+	Estimate Estimate `json:"estimate"`
 }
+
+// Estimate is the linear utilisation model of the estimate meter: power is
+// IdleW + (MaxW − IdleW) × CPU utilisation. Both zero means not configured.
+type Estimate struct {
+	IdleW float64 `json:"idle_w"`
+	MaxW  float64 `json:"max_w"`
+}
+
+// Configured reports whether the model has been given its wattages.
+func (e Estimate) Configured() bool { return e.IdleW != 0 || e.MaxW != 0 }
 
 // Outbox is the disk queue of results not yet acknowledged by the server.
 type Outbox struct {
@@ -134,6 +150,7 @@ const (
 	DefaultHeartbeatInterval = 10 * time.Second
 	DefaultReconnectWait     = time.Second
 	DefaultMaxReconnectWait  = 30 * time.Second
+	DefaultAckWait           = 30 * time.Second
 	DefaultMeterInterval     = 50 * time.Millisecond
 	DefaultIdleWindow        = 2 * time.Second
 	DefaultOutboxDir         = "/var/lib/edgetran-agent/outbox"
@@ -147,7 +164,7 @@ const (
 func Default() Config {
 	return Config{
 		Device:            Device{Root: "/"},
-		NATS:              NATS{Servers: []string{DefaultServer}, ReconnectWait: Duration(DefaultReconnectWait), MaxReconnectWait: Duration(DefaultMaxReconnectWait)},
+		NATS:              NATS{Servers: []string{DefaultServer}, ReconnectWait: Duration(DefaultReconnectWait), MaxReconnectWait: Duration(DefaultMaxReconnectWait), AckWait: Duration(DefaultAckWait)},
 		Runners:           []Runner{{Name: "builtin", Type: RunnerBuiltin}},
 		Meter:             Meter{Name: "auto", Interval: Duration(DefaultMeterInterval), IdleWindow: Duration(DefaultIdleWindow)},
 		Outbox:            Outbox{Dir: DefaultOutboxDir, MaxBytes: DefaultOutboxMaxBytes},
@@ -215,6 +232,9 @@ func (c *Config) FillDefaults() error {
 	}
 	if c.NATS.MaxReconnectWait == 0 {
 		c.NATS.MaxReconnectWait = d.NATS.MaxReconnectWait
+	}
+	if c.NATS.AckWait == 0 {
+		c.NATS.AckWait = d.NATS.AckWait
 	}
 	if len(c.Runners) == 0 {
 		c.Runners = d.Runners
@@ -291,7 +311,16 @@ func (c *Config) Validate() error {
 	if c.NATS.ReconnectWait < 0 || c.NATS.MaxReconnectWait < c.NATS.ReconnectWait {
 		errs = append(errs, fmt.Errorf("nats.reconnect_wait %v and max_reconnect_wait %v: want 0 < reconnect_wait <= max_reconnect_wait", c.NATS.ReconnectWait, c.NATS.MaxReconnectWait))
 	}
+	if c.NATS.AckWait < Duration(time.Second) {
+		errs = append(errs, fmt.Errorf("nats.ack_wait %v: must be at least 1s", c.NATS.AckWait))
+	}
 	errs = append(errs, validateRunners(c.Runners)...)
+	if e := c.Meter.Estimate; e.Configured() && (e.IdleW < 0 || e.MaxW <= e.IdleW) {
+		errs = append(errs, fmt.Errorf("meter.estimate: idle_w %g and max_w %g: want 0 <= idle_w < max_w, in watts", e.IdleW, e.MaxW))
+	}
+	if c.Meter.Name == "estimate" && !c.Meter.Estimate.Configured() {
+		errs = append(errs, errors.New("meter.name is estimate but meter.estimate.idle_w and max_w are not set"))
+	}
 	if c.Meter.Interval < Duration(time.Millisecond) {
 		errs = append(errs, fmt.Errorf("meter.interval %v: must be at least 1ms", c.Meter.Interval))
 	}

@@ -34,7 +34,7 @@ device: {id: d1}
 heartbeat_interval: 2s
 outbox: {dir: /tmp/ob, max_bytes: 8MiB}
 limits: {max_model_memory: 1GiB, max_duration: 90s, max_iterations: 500}
-meter: {name: estimate, interval: 20ms}
+meter: {name: estimate, interval: 20ms, estimate: {idle_w: 2.5, max_w: 6.4}}
 `
 	c, err := Parse([]byte(doc))
 	if err != nil {
@@ -76,6 +76,8 @@ func TestParseRejectsBadFields(t *testing.T) {
 		{"bad log format", "device: {id: d1}\nlog: {format: xml}\n", "log.format"},
 		{"bad log level", "device: {id: d1}\nlog: {level: loud}\n", "log.level"},
 		{"missing tls file", "device: {id: d1}\nnats: {tls: {ca_file: /nonexistent/ca.pem}}\n", "nats.tls.ca_file"},
+		{"estimate without watts", "device: {id: d1}\nmeter: {name: estimate}\n", "meter.estimate"},
+		{"estimate max below idle", "device: {id: d1}\nmeter: {estimate: {idle_w: 5, max_w: 3}}\n", "idle_w 5 and max_w 3"},
 		{"bad size string", "device: {id: d1}\noutbox: {max_bytes: lots}\n", "size \"lots\""},
 	}
 	for _, tt := range tests {
