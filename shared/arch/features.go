@@ -6,8 +6,8 @@ import (
 )
 
 // Fixed sizes of the FlexiBERT 2.0 model around the encoder layers. They
-// enter the parameter count; the builtin engine builds its embeddings and
-// classifier with the same sizes.
+// enter the parameter count, so an engine whose parameter count should match
+// Features builds its embeddings and classifier with these sizes.
 const (
 	VocabSize     = 50265 // word-embedding rows (RoBERTa byte-level BPE vocabulary)
 	MaxPositions  = 512   // position-embedding rows, the longest sequence

@@ -5,11 +5,11 @@ import (
 	"slices"
 )
 
-// The mutation operators below take a valid architecture of s, never modify
-// it, and return a valid, different architecture and true, or a copy of a and
-// false when the operator cannot change a in s (for example AddLayer on the
-// deepest allowed model). Heads of a changed layer are re-sized to
-// floor(h/n) and kept in canonical order.
+// The mutation operators below take a valid architecture of s and never
+// modify it. Each returns a valid, different architecture and true. When the
+// operator cannot change a in s, for example AddLayer on the deepest allowed
+// model, it returns a copy of a and false. Heads of a changed layer are
+// re-sized to floor(h/n) and kept in canonical order.
 
 // mutation is one operator, for Mutate's random choice.
 type mutation func(s *Space, rng *rand.Rand, a Architecture) (Architecture, bool)
@@ -54,12 +54,13 @@ func (s *Space) MutateStack(rng *rand.Rand, a Architecture) (Architecture, bool)
 	}
 	i := rng.IntN(a.L)
 	stack := b.F[i]
-	var options []int
+
 	const (
 		replace = iota
 		grow
 		shrink
 	)
+	var options []int
 	if len(s.FFWidths) > 1 {
 		options = append(options, replace)
 	}
@@ -72,6 +73,7 @@ func (s *Space) MutateStack(rng *rand.Rand, a Architecture) (Architecture, bool)
 	if len(options) == 0 {
 		return b, false
 	}
+
 	switch options[rng.IntN(len(options))] {
 	case replace:
 		j := rng.IntN(len(stack))

@@ -12,9 +12,8 @@ type preset struct {
 	layers, hidden, ff, heads int
 }
 
-// presets are the standard BERT sizes (Turc et al., "Well-Read Students
-// Learn Better", 2019, for tiny to medium; Devlin et al., 2019, for base).
-// All of them lie in the default space.
+// presets are the sizes of Google's released BERT checkpoints, named as in
+// that release. All of them lie in the default space.
 var presets = map[string]preset{
 	"bert-tiny":   {layers: 2, hidden: 128, ff: 512, heads: 2},
 	"bert-mini":   {layers: 4, hidden: 256, ff: 1024, heads: 4},
