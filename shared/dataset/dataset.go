@@ -14,11 +14,11 @@
 //     device. glue and pretrain loss may also sit at the top level of a value
 //     as "glue" (a number or a string holding one) and "pretrain": {"loss"}.
 //
-// Each row is checked on its own: a row with a malformed or missing field, a
-// non-finite, negative or zero measure, an unknown device, an embedding that
-// disagrees with its architecture or an architecture outside the space is
-// rejected with its key and the reason, and the other rows are still
-// imported.
+// Each row is checked on its own. A row is rejected with its key and the
+// reason when a field is malformed or missing, a measure is not finite or not
+// positive, the device is unknown, the embedding disagrees with the
+// architecture, or the architecture lies outside the space. The other rows
+// are still imported.
 package dataset
 
 import (

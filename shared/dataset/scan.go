@@ -17,7 +17,7 @@ type member struct {
 // fails on the whole document for one bad value, and Python's json module,
 // which wrote the published files, emits the non-standard literals NaN,
 // Infinity and -Infinity. Here a value only has to keep its brackets and
-// strings balanced; decoding it is left to the caller, so one bad row is
+// strings balanced. The caller decodes each value, so one bad row is
 // rejected on its own. Bare NaN and Infinity literals are quoted so that the
 // row decoder sees them as strings and rejects them by value.
 func splitObject(data []byte) ([]member, error) {
