@@ -43,7 +43,7 @@ type Options struct {
 	Store     store.Store
 	JetStream jetstream.JetStream // publishes dead letters
 	Space     *arch.Space
-	Logger    *slog.Logger         // nil discards logs
+	Logger    *slog.Logger          // nil discards logs
 	Registry  prometheus.Registerer // nil registers no metrics
 	// MaxBatch is the most messages per transaction; 0 means DefaultMaxBatch.
 	MaxBatch int
@@ -61,6 +61,7 @@ type Ingest struct {
 	mu            sync.Mutex
 	onMeasurement []func(measure.Measurement)
 	onResult      []func(wire.Result)
+	onHeartbeat   []func(wire.Heartbeat, time.Time)
 }
 
 // New returns an Ingest; it starts nothing.

@@ -232,6 +232,24 @@ func (s *SQLite) PutJob(ctx context.Context, j Job) error {
 	return nil
 }
 
+// TransitionJob replaces the row of j.Job.ID while its status is from and
+// its attempt is fromAttempt.
+func (s *SQLite) TransitionJob(ctx context.Context, from JobStatus, fromAttempt int, j Job) (bool, error) {
+	data, err := json.Marshal(j.Job)
+	if err != nil {
+		return false, fmt.Errorf("job %q: encode: %w", j.Job.ID, err)
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE jobs SET status = ?, attempt = ?, job = ?, result_id = ?, error = ?,
+		submitted_at = ?, updated_at = ? WHERE id = ? AND status = ? AND attempt = ?`,
+		string(j.Status), j.Job.Attempt, string(data), j.ResultID, j.Error, j.SubmittedAt.UnixNano(), j.UpdatedAt.UnixNano(),
+		j.Job.ID, string(from), fromAttempt)
+	if err != nil {
+		return false, fmt.Errorf("update job %q: %w", j.Job.ID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // PutCampaign creates or replaces the row of c.ID.
 func (s *SQLite) PutCampaign(ctx context.Context, c Campaign) error {
 	if c.ID == "" {

@@ -58,6 +58,10 @@ type Store interface {
 
 	// PutJob creates or replaces a job row.
 	PutJob(ctx context.Context, j Job) error
+	// TransitionJob replaces the row of j.Job.ID only while it still has
+	// status from and attempt fromAttempt, so a result committed meanwhile
+	// is never overwritten; changed reports whether the row was replaced.
+	TransitionJob(ctx context.Context, from JobStatus, fromAttempt int, j Job) (changed bool, err error)
 	// Job returns one job, or ErrNotFound.
 	Job(ctx context.Context, id string) (Job, error)
 	// Jobs lists jobs matching q, newest first.

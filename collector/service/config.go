@@ -1,0 +1,137 @@
+// Package service wires the collector together: store, NATS (embedded or
+// external), ingest, job tracking and the HTTP API, behind one Collector
+// with Start and Stop that the serve command and the demo both use.
+package service
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Config is the collector's configuration file (YAML or JSON). Zero fields
+// take the Default* values; command-line flags override the file.
+type Config struct {
+	// DataDir holds the database (collector.db) and, for the embedded
+	// NATS server, its JetStream store (nats/).
+	DataDir string `json:"data_dir"`
+	// NATSURL connects to an existing NATS server or cluster (comma-
+	// separated URLs); when empty the collector embeds a server.
+	NATSURL string `json:"nats_url,omitempty"`
+	// NATSListen is the address of the embedded NATS server, host:port.
+	NATSListen string `json:"nats_listen,omitempty"`
+	// NATSCredentials is a NATS credentials file for NATSURL.
+	NATSCredentials string `json:"nats_credentials,omitempty"`
+	// StreamReplicas is the replica count of the streams; 0 means 1.
+	StreamReplicas int `json:"stream_replicas,omitempty"`
+	// HTTP is the API address, host:port; port 0 picks a free port.
+	HTTP string `json:"http,omitempty"`
+	// Token is the API bearer token; required unless HTTP is loopback.
+	Token string `json:"token,omitempty"`
+	// MaxAttempts is the number of attempts per job.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// DeviceTimeoutS is the heartbeat silence, in seconds, after which a
+	// device counts as gone and its running job is re-queued.
+	DeviceTimeoutS float64 `json:"device_timeout_s,omitempty"`
+	// IngestBatch is the most results written per transaction.
+	IngestBatch int `json:"ingest_batch,omitempty"`
+}
+
+// Defaults of Config.
+const (
+	DefaultDataDir    = "edgetran-data"
+	DefaultNATSListen = "127.0.0.1:4222"
+	DefaultHTTP       = "127.0.0.1:8080"
+)
+
+// LoadConfig reads a YAML or JSON configuration file, rejecting unknown
+// fields. It does not fill defaults; see WithDefaults.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	var c Config
+	if err := yaml.UnmarshalStrict(bytes.TrimSpace(data), &c); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.NATSListen == "" {
+		c.NATSListen = DefaultNATSListen
+	}
+	if c.HTTP == "" {
+		c.HTTP = DefaultHTTP
+	}
+	return c
+}
+
+// DeviceTimeout returns DeviceTimeoutS as a duration; 0 when unset.
+func (c Config) DeviceTimeout() time.Duration {
+	return time.Duration(c.DeviceTimeoutS * float64(time.Second))
+}
+
+// Validate checks c after WithDefaults. An API address that is not
+// loopback needs a token, so the API is never open to the network.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty"))
+	}
+	loopback, err := isLoopback(c.HTTP)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("http address %q: %w", c.HTTP, err))
+	} else if !loopback && c.Token == "" {
+		errs = append(errs, fmt.Errorf("http address %q is not loopback: set a token (token in the config file or --token) or listen on 127.0.0.1", c.HTTP))
+	}
+	if c.NATSURL == "" {
+		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
+			errs = append(errs, fmt.Errorf("nats_listen %q: %w", c.NATSListen, err))
+		}
+	}
+	if c.NATSCredentials != "" && c.NATSURL == "" {
+		errs = append(errs, errors.New("nats_credentials is set but nats_url is empty; credentials apply to an external server"))
+	}
+	if c.StreamReplicas < 0 || c.StreamReplicas > 5 {
+		errs = append(errs, fmt.Errorf("stream_replicas %d: want 0 to 5", c.StreamReplicas))
+	}
+	if c.MaxAttempts < 0 {
+		errs = append(errs, fmt.Errorf("max_attempts %d: must not be negative", c.MaxAttempts))
+	}
+	if c.DeviceTimeoutS < 0 {
+		errs = append(errs, fmt.Errorf("device_timeout_s %v: must not be negative", c.DeviceTimeoutS))
+	}
+	if c.IngestBatch < 0 {
+		errs = append(errs, fmt.Errorf("ingest_batch %d: must not be negative", c.IngestBatch))
+	}
+	return errors.Join(errs...)
+}
+
+// isLoopback reports whether the host of addr is a loopback address or
+// "localhost". An empty host (all interfaces) is not loopback.
+func isLoopback(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	if host == "localhost" {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
+}
+
+func (c Config) databasePath() string { return filepath.Join(c.DataDir, "collector.db") }
+func (c Config) natsStoreDir() string { return filepath.Join(c.DataDir, "nats") }
