@@ -17,6 +17,7 @@ import (
 func commands() []cli.Command {
 	return []cli.Command{
 		// One entry per subcommand, e.g. datasetCheckCommand(),
+		datasetCheckCommand(),
 	}
 }
 
