@@ -17,6 +17,9 @@ import (
 func commands() []cli.Command {
 	return []cli.Command{
 		// One entry per subcommand, e.g. datasetCheckCommand(),
+		surrogateEvalCommand(),
+		surrogateFitCommand(),
+		surrogatePredictCommand(),
 		datasetCheckCommand(),
 	}
 }
