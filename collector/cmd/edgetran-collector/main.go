@@ -17,6 +17,12 @@ import (
 func commands() []cli.Command {
 	return []cli.Command{
 		// One entry per subcommand, e.g. datasetCheckCommand(),
+		serveCommand(),
+		importCommand(),
+		jobsSubmitCommand(),
+		jobsListCommand(),
+		devicesListCommand(),
+		measurementsExportCommand(),
 		surrogateEvalCommand(),
 		surrogateFitCommand(),
 		surrogatePredictCommand(),
