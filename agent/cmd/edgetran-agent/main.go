@@ -16,6 +16,7 @@ import (
 func commands() []cli.Command {
 	return []cli.Command{
 		// One entry per subcommand, e.g. benchCommand(),
+		benchCommand(),
 	}
 }
 
