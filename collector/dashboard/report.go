@@ -192,7 +192,7 @@ func summarise(view ReportView, errs map[string][]string, co *codesignView) repo
 		if t.Estimated > 0 {
 			meter := ""
 			if t.MeterEstimated && t.Meter != "" {
-				meter = fmt.Sprintf(" by the %q model", t.Meter)
+				meter = fmt.Sprintf(" by a power model (meter %s)", t.Meter)
 			}
 			s.NotMeasured = append(s.NotMeasured, fmt.Sprintf("Power and energy of %d measurements on %s are estimated%s, not measured; their latency is measured.", t.Estimated, t.Target.Key(), meter))
 		}
