@@ -64,3 +64,25 @@ func (d Deps) SysPath(name string) string { return path.Join(d.SysfsRoot, name) 
 
 // ProcPath returns the host path of a name inside Procfs, for messages.
 func (d Deps) ProcPath(name string) string { return path.Join(d.ProcfsRoot, name) }
+
+// BoardModel returns the device-tree model string, e.g. "NVIDIA Jetson Nano
+// Developer Kit" or "Raspberry Pi 5 Model B Rev 1.0", from
+// <procfs>/device-tree/model or <sysfs>/firmware/devicetree/base/model; ""
+// when the machine has no device tree.
+func (d Deps) BoardModel() string {
+	for _, src := range []struct {
+		fsys      fs.FS
+		rel, host string
+	}{
+		{d.Procfs, "device-tree/model", d.ProcPath("device-tree/model")},
+		{d.Sysfs, "firmware/devicetree/base/model", d.SysPath("firmware/devicetree/base/model")},
+	} {
+		if src.fsys == nil {
+			continue
+		}
+		if m, err := ReadString(src.fsys, src.rel, src.host); err == nil && m != "" {
+			return m
+		}
+	}
+	return ""
+}
