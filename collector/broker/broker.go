@@ -62,9 +62,10 @@ const (
 	HeartbeatsMaxAge     = 24 * time.Hour
 	HeartbeatsPerSubject = 10
 	DeadLetterMaxAge     = 30 * 24 * time.Hour
-	// IngestAckWait is how long the server waits for the ingest to
-	// acknowledge a result before it delivers the result again.
-	IngestAckWait = 30 * time.Second
+	// DefaultAckWait is how long the server waits for the ingest to
+	// acknowledge a result before it delivers the result again, when
+	// Options.AckWait is zero.
+	DefaultAckWait = 30 * time.Second
 	// IngestMaxAckPending bounds the results in flight to the ingest.
 	IngestMaxAckPending = 20000
 )
@@ -74,6 +75,10 @@ type Options struct {
 	// Replicas is the stream replica count; 0 means 1. Use 3 on a
 	// three-node cluster.
 	Replicas int
+	// AckWait is the ingest consumer's acknowledgement timeout; 0 means
+	// DefaultAckWait. After a crash, results delivered but not
+	// acknowledged are delivered again once it passes.
+	AckWait time.Duration
 }
 
 // StreamConfigs returns the configuration of every stream, for Setup and
@@ -126,6 +131,10 @@ func StreamConfigs(opts Options) []jetstream.StreamConfig {
 // Setup creates or updates every stream and the collector's consumers, and
 // returns the ingest and heartbeat consumers.
 func Setup(ctx context.Context, js jetstream.JetStream, opts Options) (ingest, heartbeats jetstream.Consumer, err error) {
+	ackWait := opts.AckWait
+	if ackWait <= 0 {
+		ackWait = DefaultAckWait
+	}
 	for _, cfg := range StreamConfigs(opts) {
 		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return nil, nil, fmt.Errorf("create or update stream %s: %w", cfg.Name, err)
@@ -135,7 +144,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, opts Options) (ingest, h
 		Durable:       IngestConsumer,
 		Description:   "Collector ingest: stores results, acknowledges after commit",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       IngestAckWait,
+		AckWait:       ackWait,
 		MaxAckPending: IngestMaxAckPending,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		FilterSubject: wire.AllResults,
@@ -147,7 +156,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, opts Options) (ingest, h
 		Durable:       HeartbeatConsumer,
 		Description:   "Collector device registry",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       IngestAckWait,
+		AckWait:       DefaultAckWait,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {

@@ -133,7 +133,9 @@ func (c *Collector) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("JetStream: %w", err)
 	}
 	setupCtx, cancelSetup := context.WithTimeout(ctx, 30*time.Second)
-	results, heartbeats, err := broker.Setup(setupCtx, c.js, broker.Options{Replicas: c.cfg.StreamReplicas})
+	results, heartbeats, err := broker.Setup(setupCtx, c.js, broker.Options{
+		Replicas: c.cfg.StreamReplicas, AckWait: time.Duration(c.cfg.AckWaitS * float64(time.Second)),
+	})
 	cancelSetup()
 	if err != nil {
 		return err

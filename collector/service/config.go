@@ -41,6 +41,9 @@ type Config struct {
 	DeviceTimeoutS float64 `json:"device_timeout_s,omitempty"`
 	// IngestBatch is the most results written per transaction.
 	IngestBatch int `json:"ingest_batch,omitempty"`
+	// AckWaitS is the time, in seconds, after which the server delivers
+	// an unacknowledged result again, e.g. after a crash; 0 means 30.
+	AckWaitS float64 `json:"ack_wait_s,omitempty"`
 }
 
 // Defaults of Config.
@@ -112,6 +115,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeviceTimeoutS < 0 {
 		errs = append(errs, fmt.Errorf("device_timeout_s %v: must not be negative", c.DeviceTimeoutS))
+	}
+	if c.AckWaitS < 0 {
+		errs = append(errs, fmt.Errorf("ack_wait_s %v: must not be negative", c.AckWaitS))
 	}
 	if c.IngestBatch < 0 {
 		errs = append(errs, fmt.Errorf("ingest_batch %d: must not be negative", c.IngestBatch))

@@ -39,6 +39,7 @@ loopback needs a token.`)
 	maxAttempts := fs.Int("max-attempts", 0, "attempts per job before it expires (default 3)")
 	deviceTimeout := fs.Duration("device-timeout", 0, "heartbeat silence after which a running job is re-queued (default 60s)")
 	ingestBatch := fs.Int("ingest-batch", 0, "most results per store transaction (default 1000)")
+	ackWait := fs.Duration("ack-wait", 0, "time after which an unacknowledged result is delivered again (default 30s)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -74,6 +75,9 @@ loopback needs a token.`)
 	}
 	if set["device-timeout"] {
 		cfg.DeviceTimeoutS = deviceTimeout.Seconds()
+	}
+	if set["ack-wait"] {
+		cfg.AckWaitS = ackWait.Seconds()
 	}
 	if set["ingest-batch"] {
 		cfg.IngestBatch = *ingestBatch
