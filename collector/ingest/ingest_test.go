@@ -27,7 +27,7 @@ type rig struct {
 
 // startRig starts an embedded NATS server, a store file and an ingest
 // consuming the results stream until the test ends.
-func startRig(t *testing.T) *rig {
+func startRig(t testing.TB) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	srv, err := broker.StartEmbedded("127.0.0.1:0", filepath.Join(dir, "nats"))
