@@ -27,9 +27,18 @@ type OracleOptions struct {
 	// latency measurements is left out; a measure without enough is unknown
 	// on that target.
 	MinRecords int
-	// Surrogate returns a fresh per-target model; nil means a Forest.
-	Surrogate func(seed uint64) Surrogate
+	// Model names the per-target regressor: ModelForest or a
+	// collector/surrogate kind such as "gbdt", "gp", "paper" or "best"; ""
+	// means DefaultOracleModel.
+	Model string
 }
+
+// DefaultOracleModel is the per-target regressor of the offline oracle: the
+// gradient-boosted ensemble of collector/surrogate on the logarithm of the
+// measure, the model family of the EdgeTran paper. It fits the seven
+// published targets in a few seconds; the hybrid model is more accurate but
+// about ten times slower to fit.
+const DefaultOracleModel = "gbdt"
 
 // Oracle is the offline evaluator: per target and hardware measure, a
 // surrogate fitted on the logarithm of the available measurements predicts
@@ -39,7 +48,7 @@ type Oracle struct {
 	space   *arch.Space
 	opt     OracleOptions
 	targets []measure.Target
-	models  map[string]map[Measure]Surrogate // target key → measure → model
+	models  map[string]map[Measure]hardwareModel // target key → measure → model
 	// Notes lists targets and measures left out for lack of data.
 	Notes []string
 }
@@ -49,10 +58,10 @@ type Oracle struct {
 // at least MinRecords latency measurements.
 func NewOracle(space *arch.Space, ms []measure.Measurement, opt OracleOptions) (*Oracle, error) {
 	opt.MinRecords = cmp0(opt.MinRecords, 5)
-	if opt.Surrogate == nil {
-		opt.Surrogate = func(seed uint64) Surrogate { return NewForest(seed) }
+	if opt.Model == "" {
+		opt.Model = DefaultOracleModel
 	}
-	o := &Oracle{space: space, opt: opt, models: map[string]map[Measure]Surrogate{}}
+	o := &Oracle{space: space, opt: opt, models: map[string]map[Measure]hardwareModel{}}
 
 	byTarget := map[string][]measure.Measurement{}
 	targets := map[string]measure.Target{}
@@ -72,15 +81,15 @@ func NewOracle(space *arch.Space, ms []measure.Measurement, opt OracleOptions) (
 
 	for i, k := range keys {
 		t := targets[k]
-		models := map[Measure]Surrogate{}
-		for _, m := range []Measure{Latency, Energy, PeakPower} {
-			x, y := trainingSet(space, byTarget[k], m)
+		models := map[Measure]hardwareModel{}
+		for j, m := range []Measure{Latency, Energy, PeakPower} {
+			archs, y := trainingSet(byTarget[k], m)
 			if len(y) < opt.MinRecords {
 				o.Notes = append(o.Notes, fmt.Sprintf("target %s: %s unknown, %d measurements (need %d)", k, m, len(y), opt.MinRecords))
 				continue
 			}
-			model := opt.Surrogate(opt.Seed + uint64(i)*31 + uint64(len(models)))
-			if err := model.Fit(x, y); err != nil {
+			model, err := fitHardwareModel(space, opt.Model, archs, y, t, opt.Seed+uint64(3*i+j))
+			if err != nil {
 				return nil, fmt.Errorf("fit %s surrogate of %s: %w", m, k, err)
 			}
 			models[m] = model
@@ -98,20 +107,20 @@ func NewOracle(space *arch.Space, ms []measure.Measurement, opt OracleOptions) (
 	return o, nil
 }
 
-// trainingSet returns the features and log-values of the measurements that
-// have measure m.
-func trainingSet(space *arch.Space, ms []measure.Measurement, m Measure) ([][]float64, []float64) {
-	var x [][]float64
+// trainingSet returns the architectures and positive values of the
+// measurements that have measure m.
+func trainingSet(ms []measure.Measurement, m Measure) ([]arch.Architecture, []float64) {
+	var archs []arch.Architecture
 	var y []float64
 	for _, r := range ms {
 		v, ok := hardwareValue(r, m)
-		if !ok || v <= 0 {
+		if !ok || !(v > 0) || math.IsInf(v, 0) {
 			continue
 		}
-		x = append(x, archFeatures(space, r.Arch, r.Target.Batch, r.Target.SeqLen))
-		y = append(y, math.Log(v))
+		archs = append(archs, r.Arch)
+		y = append(y, v)
 	}
-	return x, y
+	return archs, y
 }
 
 // hardwareValue returns measure m of a measurement in the unit of Measure.
@@ -134,9 +143,9 @@ func hardwareValue(r measure.Measurement, m Measure) (float64, bool) {
 // Targets returns the targets the oracle can answer for, sorted by key.
 func (o *Oracle) Targets() []measure.Target { return slices.Clone(o.targets) }
 
-// Evaluate predicts the hardware measures of a on t. The mean is exp of the
-// predicted log-value (the median of a log-normal) and the standard
-// deviation its first-order propagation, value·std_log.
+// Evaluate predicts the hardware measures of a on t, each with the model's
+// standard deviation. With Noise, the answer is mean·exp(z·std/mean) for a
+// standard normal z, a log-normal draw that stays positive.
 func (o *Oracle) Evaluate(ctx context.Context, a arch.Architecture, t measure.Target) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -148,19 +157,25 @@ func (o *Oracle) Evaluate(ctx context.Context, a arch.Architecture, t measure.Ta
 	if err := o.space.Validate(a); err != nil {
 		return Result{}, err
 	}
-	x := archFeatures(o.space, a, t.Batch, t.SeqLen)
 	res := Result{Hardware: map[Measure]Estimate{}, Kind: Predicted}
 	for _, m := range []Measure{Latency, Energy, PeakPower} {
 		model, ok := models[m]
 		if !ok {
 			continue
 		}
-		mu, sigma := model.Predict(x)
-		if o.opt.Noise {
-			mu += sigma * o.noise(a, t, m)
+		mean, std, err := model.predict(a, t)
+		if err != nil {
+			return Result{}, fmt.Errorf("predict %s on %s: %w", m, t.Key(), err)
 		}
-		v := math.Exp(mu)
-		res.Hardware[m] = Estimate{Mean: v, Std: v * sigma}
+		if !(mean > 0) || math.IsInf(mean, 0) {
+			// A model fitted without a log transform can extrapolate below
+			// zero; no measure is zero, so this is a model failure.
+			return Result{}, fmt.Errorf("surrogate of %s on %s predicted %v for arch %s; use a model that fits the logarithm (forest or gbdt)", m, t.Key(), mean, o.space.ID(a))
+		}
+		if o.opt.Noise {
+			mean *= math.Exp(std / mean * o.noise(a, t, m))
+		}
+		res.Hardware[m] = Estimate{Mean: mean, Std: std}
 	}
 	return res, nil
 }
