@@ -20,7 +20,9 @@ type Reading struct {
 // StreamConfig describes a streaming tool (tegrastats, powermetrics,
 // nvidia-smi with a loop interval) for NewStreamMeter.
 type StreamConfig struct {
-	Info Info // Name, Description, MinInterval, Estimated; Rails are filled from the first record
+	// Info describes the meter. When Info.Rails is empty, the rails are
+	// taken from the first record.
+	Info Info
 	// Open starts the tool; closing the stream stops it.
 	Open func(ctx context.Context) (io.ReadCloser, error)
 	// Split cuts the output into records, e.g. bufio.ScanLines.
@@ -32,6 +34,10 @@ type StreamConfig struct {
 	// per name, same order and names), so the platform marks its total
 	// rail; nil keeps every rail as a part.
 	Rails func(names []string) []Rail
+	// Partial is true when a record carries some rails only (nvidia-smi
+	// prints one row per GPU); a record then updates only its rails, and
+	// Info.Rails must be set up front.
+	Partial bool
 	// FirstRecord bounds the wait for the first valid record (default 5 s).
 	FirstRecord time.Duration
 }
@@ -70,6 +76,9 @@ func NewStreamMeter(ctx context.Context, deps Deps, cfg StreamConfig) (*StreamMe
 		return nil, err
 	}
 	m := &StreamMeter{info: cfg.Info, now: deps.Now, cfg: cfg, stream: stream, cancel: cancel, done: make(chan struct{})}
+	if len(cfg.Info.Rails) > 0 {
+		m.indexRails()
+	}
 
 	first := make(chan []Reading, 1)
 	go m.run(first)
@@ -84,7 +93,9 @@ func NewStreamMeter(ctx context.Context, deps Deps, cfg StreamConfig) (*StreamMe
 			defer m.mu.Unlock()
 			return nil, fmt.Errorf("%s: no power reading: %w", cfg.Info.Name, m.ended)
 		}
-		m.setRails(rs)
+		if len(cfg.Info.Rails) == 0 {
+			m.setRails(rs)
+		}
 		return m, nil
 	case <-timer.C:
 		m.Close()
@@ -109,9 +120,20 @@ func (m *StreamMeter) setRails(rs []Reading) {
 			m.info.Rails = append(m.info.Rails, Rail{Name: n})
 		}
 	}
-	m.index = make(map[string]int, len(names))
+	m.indexRails()
+}
+
+func (m *StreamMeter) indexRails() {
+	m.index = make(map[string]int, len(m.info.Rails))
 	for k, r := range m.info.Rails {
 		m.index[r.Name] = k
+	}
+	if len(m.latest) == len(m.info.Rails) {
+		return // the first record, stored in rail order before the rails were known
+	}
+	m.latest = make([]float64, len(m.info.Rails))
+	for k := range m.latest {
+		m.latest[k] = math.NaN()
 	}
 }
 
@@ -175,8 +197,10 @@ func (m *StreamMeter) store(rs []Reading, now time.Time) {
 	if len(m.latest) != len(m.info.Rails) {
 		m.latest = make([]float64, len(m.info.Rails))
 	}
-	for k := range m.latest {
-		m.latest[k] = math.NaN()
+	if !m.cfg.Partial {
+		for k := range m.latest {
+			m.latest[k] = math.NaN()
+		}
 	}
 	for _, r := range rs {
 		if k, ok := m.index[r.Rail]; ok {
