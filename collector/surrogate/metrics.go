@@ -141,6 +141,12 @@ func Holdout(train []arch.Architecture, yTrain []float64, test []arch.Architectu
 // each fold is predicted by a model fitted on the others. NMSE normalises
 // each sample by the maximum of its own fold's training targets.
 func CrossValidate(archs []arch.Architecture, y []float64, k int, opts Options) (Result, error) {
+	return crossValidate(archs, y, k, opts, true)
+}
+
+// crossValidate is CrossValidate; timing false skips the throughput
+// measurement, for callers that only need the predictions.
+func crossValidate(archs []arch.Architecture, y []float64, k int, opts Options, timing bool) (Result, error) {
 	n := len(y)
 	if len(archs) != n {
 		return Result{}, fmt.Errorf("surrogate: %d architectures but %d targets", len(archs), n)
@@ -179,7 +185,7 @@ func CrossValidate(archs []arch.Architecture, y []float64, k int, opts Options) 
 		for j, i := range testIdx {
 			r.Mean[i], r.Std[i], scale[i] = mean[j], std[j], top
 		}
-		if f == 0 {
+		if f == 0 && timing {
 			pps = throughput(p, testA)
 		}
 	}

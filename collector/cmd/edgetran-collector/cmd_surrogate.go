@@ -62,7 +62,7 @@ embedding) is always scored beside the chosen model, in the same run.`)
 	test := fs.String("test", "", "test dataset `FILE`; without it, cross-validate on --data")
 	device := fs.String("device", "", "published device `NAME`; empty means every device in the file")
 	metric := fs.String("metric", "", "latency, energy or peak_power; empty means all three")
-	model := fs.String("model", "all", "gbdt, gp, paper, linear, hybrid, best or all")
+	model := fs.String("model", "all", "ensemble, linear, hybrid, gp, gbdt, paper, best or all")
 	folds := fs.Int("folds", 5, "cross-validation folds")
 	seed := fs.Uint64("seed", 1, "random seed for fold splits and model fitting")
 	asJSON := fs.Bool("json", false, `print {"results": [...]} as JSON instead of a table`)
@@ -171,7 +171,7 @@ save it as a versioned JSON model file.`)
 	data := fs.String("data", "", "dataset `FILE` in a published EdgeTran format (required)")
 	device := fs.String("device", "", "published device `NAME` (required)")
 	metric := fs.String("metric", "latency", "latency, energy or peak_power")
-	model := fs.String("model", "best", "gbdt, gp, paper, linear, hybrid or best")
+	model := fs.String("model", "best", "ensemble, linear, hybrid, gp, gbdt, paper or best")
 	seed := fs.Uint64("seed", 1, "random seed for model fitting")
 	out := fs.String("out", "", "model `FILE` to write (required)")
 	if err := cli.Parse(fs, args); err != nil {
@@ -313,7 +313,7 @@ func parseMetrics(s string) ([]surrogate.Metric, error) {
 // parseKinds resolves --model; the paper baseline is always included.
 func parseKinds(s string) ([]surrogate.Kind, error) {
 	if s == "all" {
-		return surrogate.Kinds, nil
+		return append([]surrogate.Kind{surrogate.KindBest}, surrogate.Kinds...), nil
 	}
 	k, err := surrogate.ParseKind(s)
 	if err != nil {

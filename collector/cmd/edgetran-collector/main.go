@@ -26,6 +26,7 @@ func commands() []cli.Command {
 		surrogateEvalCommand(),
 		surrogateFitCommand(),
 		surrogatePredictCommand(),
+		campaignSimulateCommand(),
 		datasetCheckCommand(),
 	}
 }
