@@ -109,8 +109,8 @@ func latencyPlot(m *measure.Measurement) (fig figureView, ok bool) {
 	if err != nil {
 		return figureView{Caption: caption, Error: err.Error()}, true
 	}
-	line.LineStyle = lineStyle(palette[0], 0.8)
-	points.GlyphStyle.Color = palette[0]
+	line.LineStyle = lineStyle(palette[2], 0.8)
+	points.GlyphStyle.Color = palette[2]
 	points.GlyphStyle.Radius = vg.Points(1.5)
 	p.Add(line, points)
 	p.Legend.Add("iteration", line, points)
