@@ -150,3 +150,18 @@ func ReadString(fsys fs.FS, rel, hostPath string) (string, error) {
 	}
 	return strings.Trim(string(buf[:n]), " \t\r\n\x00"), nil
 }
+
+// ReadFile reads a procfs text file such as /proc/cpuinfo to its end, up
+// to limit bytes. Unlike attributes these files span several reads.
+func ReadFile(fsys fs.FS, rel, hostPath string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(rel)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", hostPath, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", hostPath, err)
+	}
+	return b, nil
+}
