@@ -171,9 +171,9 @@ var (
 )
 
 // checkTracePixels finds the trace plot in a screenshot by the colour of
-// its power line and checks that the plot region is drawn, not blank: the
-// line spans a good part of the page width, the shaded window is there, and
-// the pixel brightness inside the region varies.
+// its power line and checks that the plot region is drawn, not blank. The
+// line must span a good part of the page width, the shaded window must be
+// there, and the pixel brightness inside the region must vary.
 func checkTracePixels(t *testing.T, img image.Image) {
 	t.Helper()
 	b := img.Bounds()

@@ -14,8 +14,8 @@ import (
 )
 
 // csvHeader names the CSV columns. Units are in the names, as in the JSON
-// record; power_basis says whether energy and power were measured,
-// estimated or imported. An unknown figure is an empty cell, never 0.
+// record. The power_basis column tells whether energy and power were
+// measured, estimated or imported. An unknown figure is an empty cell, never 0.
 var csvHeader = []string{
 	"id", "arch_id", "device", "target", "provenance", "power_basis",
 	"latency_per_seq_s", "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p99_s", "latency_std_s", "iterations",
@@ -100,8 +100,8 @@ func WriteCSV(ctx context.Context, w io.Writer, src Source, f Filter) error {
 			}
 		}
 		f.Offset += len(rows)
-		// A short page ends the export even if total says more: the store
-		// may have shrunk meanwhile, and looping on it would never end.
+		// A short page ends the export even if total is larger, because the
+		// store may have shrunk meanwhile and looping on it would never end.
 		if len(rows) < f.Limit || f.Offset >= total {
 			break
 		}
@@ -122,7 +122,7 @@ func (h *Handler) csv(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="measurements.csv"`)
 	// Headers are sent with the first rows, so a later failure can only cut
-	// the body short; the log says which request it was.
+	// the body short. The log line names the request.
 	if err := WriteCSV(r.Context(), w, h.src, f); err != nil {
 		h.log.Error("CSV download failed", "err", err, "query", r.URL.RawQuery)
 	}

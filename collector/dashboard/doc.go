@@ -3,8 +3,8 @@
 // surrogate parity plots and co-design results.
 //
 // The package depends on no other collector package. The collector fills
-// the view types of this package and answers the Source interface; the
-// dashboard only reads. Plots are drawn on the server with gonum/plot into
+// the view types of this package and implements the Source interface, which
+// the dashboard only reads. Plots are drawn on the server with gonum/plot into
 // SVG and inlined into the HTML, so every page and the report work without
 // JavaScript, and the report is one file that opens offline.
 //

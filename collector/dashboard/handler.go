@@ -51,8 +51,9 @@ type Handler struct {
 	log  *slog.Logger
 }
 
-// New returns the dashboard handler over src. It fails only when the
-// embedded templates do not parse, which a test of this package catches.
+// New returns the dashboard handler over src. It fails when src is nil,
+// when the prefix does not start with '/', or when the embedded templates
+// do not parse.
 func New(src Source, opt Options) (*Handler, error) {
 	if src == nil {
 		return nil, errors.New("dashboard: source is nil")
@@ -102,7 +103,7 @@ type navLink struct {
 	Current     bool
 }
 
-// layoutData is what every page template needs besides its content.
+// layoutData is the part of every page outside its content: title, style and navigation.
 type layoutData struct {
 	Title string
 	CSS   template.CSS
@@ -135,7 +136,7 @@ func (h *Handler) render(w http.ResponseWriter, page string, data any) {
 	_, _ = buf.WriteTo(w)
 }
 
-// fail logs err and answers 500 without exposing details of the source.
+// fail logs err and responds with status 500 without exposing details of the source.
 func (h *Handler) fail(w http.ResponseWriter, err error) {
 	h.log.Error("dashboard request failed", "err", err)
 	http.Error(w, "internal error: the dashboard could not read its data; see the collector log", http.StatusInternalServerError)
@@ -185,6 +186,7 @@ func (h *Handler) parseFilter(q url.Values) (f Filter, page int, err error) {
 		ArchID: strings.TrimSpace(q.Get("arch")), Provenance: measure.Provenance(q.Get("provenance")),
 		Limit: h.opt.PageSize,
 	}
+
 	if f.Device != "" {
 		if err := wire.ValidateDeviceID(f.Device); err != nil {
 			return f, 0, fmt.Errorf("query parameter device: %w", err)
@@ -203,6 +205,7 @@ func (h *Handler) parseFilter(q url.Values) (f Filter, page int, err error) {
 	default:
 		return f, 0, fmt.Errorf("query parameter provenance %q: want measured, estimated or imported", f.Provenance)
 	}
+
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPageSize {
@@ -290,8 +293,8 @@ func tableData(caption string, rows []measurementRow) any {
 	}{caption, rows}
 }
 
-// lookup fetches one measurement and answers 404 or 500 itself; ok is false
-// when it did.
+// lookup fetches one measurement. When it fails, lookup itself responds
+// with 404 or 500 and returns ok = false.
 func (h *Handler) lookup(ctx context.Context, w http.ResponseWriter, id string) (m measure.Measurement, ok bool) {
 	m, err := h.src.Measurement(ctx, id)
 	if errors.Is(err, ErrNotFound) {

@@ -53,7 +53,7 @@ type plotSize struct{ w, h vg.Length }
 type figureView struct {
 	Caption string
 	SVG     template.HTML // empty when Error is set
-	Error   string        // why the plot could not be drawn
+	Error   string        // reason the plot could not be drawn
 }
 
 // newPlot returns a plot with a title, axis labels and sans-serif text, so
@@ -77,9 +77,9 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 
 // renderSVG draws p into an SVG element ready to inline in HTML: the XML
 // prologue is dropped and the element gets role="img" and label as its
-// accessible name. Plotting code in gonum/plot panics on some bad input
-// (for example a non-positive value on a log axis); such a panic comes back
-// as an error so a page never fails because of one plot.
+// accessible name. Plotting code in gonum/plot panics on some bad input,
+// for example a non-positive value on a log axis. Such a panic comes back
+// as an error, so one bad plot never fails a whole page.
 func renderSVG(p *plot.Plot, size plotSize, label string) (svg template.HTML, err error) {
 	defer func() {
 		if r := recover(); r != nil {

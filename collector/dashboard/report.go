@@ -21,8 +21,8 @@ type ReportView struct {
 	Targets     []TargetSummary
 	// Measurements are the rows of the measurements table.
 	Measurements []measure.Measurement
-	// TotalMeasurements is the number of records in the store; the table
-	// caption says when Measurements holds fewer.
+	// TotalMeasurements is the number of records in the store. The table
+	// caption shows it, so a reader sees when Measurements is a part.
 	TotalMeasurements int
 	// Details are records shown in full, with their power trace and
 	// per-iteration latency plots.

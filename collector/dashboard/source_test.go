@@ -36,8 +36,8 @@ func publishedData(t testing.TB, name string) string {
 // testNow is the clock of every test: heartbeat ages are relative to it.
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// fakeSource answers Source from memory, the way the collector's adapter
-// over its store does: newest first, filters on exact fields.
+// fakeSource implements Source over memory the way the collector's
+// adapter over its store does: newest first, filters on exact fields.
 type fakeSource struct {
 	devices    []Device
 	records    []measure.Measurement // newest first

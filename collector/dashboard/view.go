@@ -11,12 +11,12 @@ import (
 )
 
 // ErrNotFound is returned, possibly wrapped, by Source.Measurement when no
-// measurement has the requested id. The dashboard answers it with 404.
+// measurement has the requested id. The dashboard then responds with 404.
 var ErrNotFound = errors.New("not found")
 
-// Source is what the dashboard reads. The collector implements it over its
-// store, surrogates and co-design results. Methods must be safe for
-// concurrent use; the dashboard never writes through them.
+// Source is the read-only data access of the dashboard. The collector
+// implements it over its store, surrogates and co-design results. Methods
+// must be safe for concurrent use. The dashboard never writes through them.
 type Source interface {
 	// Devices returns every known device, in display order.
 	Devices(ctx context.Context) ([]Device, error)
@@ -45,7 +45,7 @@ type Filter struct {
 	Limit      int                // maximum records to return; 0 means no limit
 }
 
-// Device is one agent as the collector knows it.
+// Device is one agent as recorded by the collector.
 type Device struct {
 	ID string
 	// Announce is the latest announcement, nil when the agent never sent one
@@ -75,7 +75,7 @@ type TargetSummary struct {
 // Total returns the number of measurements of the target.
 func (t TargetSummary) Total() int { return t.Measured + t.Estimated + t.Imported }
 
-// Basis says where a number shown by the dashboard comes from.
+// Basis is the origin of a number shown by the dashboard.
 type Basis string
 
 // Bases of a figure. Only Measured is shown without a label.

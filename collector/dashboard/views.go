@@ -106,8 +106,8 @@ type bestView struct {
 	Figures                             []valueRow
 }
 
-// staleAfter is how many heartbeat intervals may pass before a device is
-// shown as stale; defaultInterval stands in when a heartbeat has none.
+// staleAfter is the number of heartbeat intervals that may pass before a
+// device is shown as stale. defaultInterval replaces a missing interval.
 const (
 	staleAfter      = 3
 	defaultInterval = 30 * time.Second
