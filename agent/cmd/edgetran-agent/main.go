@@ -17,6 +17,8 @@ func commands() []cli.Command {
 	return []cli.Command{
 		// One entry per subcommand, e.g. benchCommand(),
 		benchCommand(),
+		probeCommand(),
+		powerCommand(),
 	}
 }
 

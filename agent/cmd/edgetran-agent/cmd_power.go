@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/edgetran/edgetran/platforms/detect"
+	"github.com/edgetran/edgetran/platforms/estimate"
+	"github.com/edgetran/edgetran/platforms/meter"
+	"github.com/edgetran/edgetran/shared/cli"
+)
+
+func powerCommand() cli.Command {
+	return cli.Command{
+		Name:    "power",
+		Summary: "read a power meter live and summarise the window",
+		Run:     runPower,
+	}
+}
+
+// meterFlags are the flags probe and power share: filesystem roots and the
+// estimate model.
+type meterFlags struct {
+	sysfsRoot  string
+	procfsRoot string
+	idleW      float64
+	maxW       float64
+}
+
+func (f *meterFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.sysfsRoot, "sysfs-root", "/sys", "sysfs mount `dir` (a host mount inside a container, or a fixture tree)")
+	fs.StringVar(&f.procfsRoot, "procfs-root", "/proc", "procfs mount `dir`")
+	// The defaults are placeholders for a small x86 machine; estimates are
+	// labelled as such wherever they appear.
+	fs.Float64Var(&f.idleW, "estimate-idle-w", 10, "estimate model: device power at 0% CPU, in `watts`")
+	fs.Float64Var(&f.maxW, "estimate-max-w", 65, "estimate model: device power at 100% CPU, in `watts`")
+}
+
+func (f *meterFlags) options(logger *slog.Logger, interval time.Duration) detect.Options {
+	return detect.Options{
+		Deps:     meter.NewDeps(f.sysfsRoot, f.procfsRoot, logger),
+		Estimate: estimate.Config{IdleW: f.idleW, MaxW: f.maxW},
+		Interval: interval,
+	}
+}
+
+// sampleLine is one --json output line per sample.
+type sampleLine struct {
+	Type   string   `json:"type"` // "sample"
+	TS     float64  `json:"t_s"`  // seconds since sampling started
+	PowerW *float64 `json:"power_w"`
+	Failed bool     `json:"failed,omitempty"`
+}
+
+// summaryLine is the final --json output line.
+type summaryLine struct {
+	Type              string   `json:"type"` // "summary"
+	Meter             string   `json:"meter"`
+	Estimated         bool     `json:"estimated"`
+	Samples           int      `json:"samples"`
+	RateHz            float64  `json:"rate_hz"`
+	EnergyJ           *float64 `json:"energy_j"` // null when it could not be computed
+	PeakW             *float64 `json:"peak_w"`
+	MeanW             *float64 `json:"mean_w"`
+	DurationS         float64  `json:"duration_s"`
+	EnergyFromCounter bool     `json:"energy_from_counter"`
+	Missing           bool     `json:"missing"`
+	Failed            bool     `json:"failed"`
+	Note              string   `json:"note,omitempty"`
+}
+
+func number(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func runPower(ctx context.Context, env cli.Env, args []string) error {
+	fs := cli.NewFlagSet(env, "power", "power [--meter NAME] [--interval 10ms] [--duration 5s] [--json]", `
+Read a power meter at a fixed interval, print the readings as they come and
+a summary of the whole window at the end: energy, peak and mean power,
+achieved sampling rate and the meter used. Without --meter the first
+available meter in priority order is used (`+strings.Join(detect.Names(), ", ")+`).
+Estimated readings are labelled as estimates. SIGINT ends the window early.`)
+	var mf meterFlags
+	mf.register(fs)
+	name := fs.String("meter", "auto", "meter `name`, or auto for the first available")
+	interval := fs.Duration("interval", 10*time.Millisecond, "sampling `interval`")
+	duration := fs.Duration("duration", 5*time.Second, "window `length`")
+	asJSON := fs.Bool("json", false, "print one JSON object per sample and a final summary object")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return cli.Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *interval <= 0 || *duration <= 0 {
+		return cli.Usagef("--interval %v and --duration %v must both be positive", *interval, *duration)
+	}
+	if *duration / *interval > 10_000_000 {
+		return cli.Usagef("--duration %v at --interval %v is more than 10 million samples: use a longer interval", *duration, *interval)
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	m, err := openPowerMeter(ctx, *name, mf.options(logger, *interval))
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	info := m.Info()
+	if *interval < info.MinInterval {
+		logger.Warn("interval shorter than the meter updates; repeated readings are dropped",
+			"meter", info.Name, "interval", *interval, "min_interval", info.MinInterval)
+	}
+	if !*asJSON {
+		fmt.Fprintf(env.Stdout, "meter %s: %s\n", info.Name, sourceLabel(info))
+	}
+
+	capacity := int(*duration / *interval) + 1000
+	sampler := meter.NewSampler(m, *interval, capacity)
+	sampler.SetLogger(logger)
+	runCtx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	start := time.Now()
+	sampler.Start(runCtx)
+	printLive(runCtx, env.Stdout, sampler, start, *asJSON, info.Estimated)
+	sampler.Stop()
+	end := time.Now()
+
+	sum, werr := sampler.Window(start, end)
+	if err := printSummary(env.Stdout, info, sum, end.Sub(start), *asJSON); err != nil {
+		return err
+	}
+	if werr != nil {
+		if last, failures, reads := sampler.Err(); last != nil {
+			return fmt.Errorf("%w (the meter failed %d of %d reads, last: %v)", werr, failures, reads, last)
+		}
+		return werr
+	}
+	return nil
+}
+
+// openPowerMeter opens the named meter, or the best one for "auto".
+func openPowerMeter(ctx context.Context, name string, o detect.Options) (meter.Meter, error) {
+	if name == "" || name == "auto" {
+		return detect.Best(ctx, o)
+	}
+	m, err := detect.Open(ctx, name, o)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown meter") {
+		return nil, cli.Usagef("--meter: %v", err)
+	}
+	return m, err
+}
+
+// printLive prints new samples until ctx ends: every sample with --json,
+// else the latest reading about four times a second.
+func printLive(ctx context.Context, w io.Writer, s *meter.Sampler, start time.Time, asJSON, estimated bool) {
+	tick := 250 * time.Millisecond
+	if asJSON {
+		tick = 100 * time.Millisecond
+	}
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	enc := json.NewEncoder(w)
+	last := start
+	var points []meter.Point
+	flush := func() {
+		points = s.Since(points[:0], last)
+		if len(points) == 0 {
+			return
+		}
+		last = points[len(points)-1].Time
+		if !asJSON {
+			p := points[len(points)-1]
+			fmt.Fprintf(w, "%8.2fs  %s\n", p.Time.Sub(start).Seconds(), formatWatts(p.PowerW, estimated))
+			return
+		}
+		for _, p := range points {
+			_ = enc.Encode(sampleLine{Type: "sample", TS: p.Time.Sub(start).Seconds(), PowerW: number(p.PowerW), Failed: p.Failed})
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			flush()
+			return
+		case <-ticker.C:
+			flush()
+		}
+	}
+}
+
+func printSummary(w io.Writer, info meter.Info, sum meter.Summary, d time.Duration, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(summaryLine{
+			Type: "summary", Meter: info.Name, Estimated: sum.Estimated || info.Estimated,
+			Samples: sum.Samples, RateHz: sum.RateHz,
+			EnergyJ: number(sum.EnergyJ), PeakW: number(sum.PeakW), MeanW: number(sum.MeanW),
+			DurationS: d.Seconds(), EnergyFromCounter: sum.EnergyFromCounter,
+			Missing: sum.Missing, Failed: sum.Failed, Note: sum.Note,
+		})
+	}
+	est := sum.Estimated || info.Estimated
+	method := "trapezoidal integral of power"
+	if sum.EnergyFromCounter {
+		method = "energy counter delta"
+	}
+	fmt.Fprintf(w, "\nsummary over %.2f s (meter %s, %s)\n", d.Seconds(), info.Name, sourceLabel(info))
+	fmt.Fprintf(w, "  energy    %s (%s)\n", formatJoules(sum.EnergyJ, est), method)
+	fmt.Fprintf(w, "  peak      %s\n", formatWatts(sum.PeakW, est))
+	fmt.Fprintf(w, "  mean      %s\n", formatWatts(sum.MeanW, est))
+	fmt.Fprintf(w, "  samples   %d at %.1f Hz achieved\n", sum.Samples, sum.RateHz)
+	if sum.Missing || sum.Failed {
+		fmt.Fprintf(w, "  flagged   %s\n", sum.Note)
+	}
+	return nil
+}
+
+// sourceLabel says whether readings are measured or estimated.
+func sourceLabel(info meter.Info) string {
+	if info.Estimated {
+		return "ESTIMATED, not measured: " + info.Description
+	}
+	return "measured: " + info.Description
+}
+
+func formatWatts(w float64, estimated bool) string {
+	if math.IsNaN(w) {
+		return "no reading"
+	}
+	if estimated {
+		return fmt.Sprintf("%.3f W (estimated)", w)
+	}
+	return fmt.Sprintf("%.3f W", w)
+}
+
+func formatJoules(j float64, estimated bool) string {
+	if math.IsNaN(j) {
+		return "not computed"
+	}
+	if estimated {
+		return fmt.Sprintf("%.3f J (estimated)", j)
+	}
+	return fmt.Sprintf("%.3f J", j)
+}
