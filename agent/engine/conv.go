@@ -21,9 +21,9 @@ type convScratch struct {
 
 // addConv adds the output of the dynamic convolution head w to out (seq×d,
 // leading dimension ldo), given the head's query, key and value slices q, k,
-// v (seq×d, leading dimension ld). Positions where keep is false are treated
-// as zero padding, like positions outside the sequence, so they do not
-// reach the outputs of other positions; keep must have seq entries.
+// v (seq×d, leading dimension ld). Positions where keep (seq entries) is
+// false count as zero padding, like positions outside the sequence. So they
+// do not reach the outputs of other positions.
 func addConv(out []float32, ldo int, q, k, v []float32, ld, seq int, keep []bool, w *convWeights, s *convScratch) {
 	d, taps := w.d, w.k
 	half := (taps - 1) / 2

@@ -15,9 +15,9 @@
 //
 // Input.Mask marks padding. Attention probabilities of padded keys are zero,
 // and the K and V rows of padded positions are set to zero right after their
-// projections. The DFT, DCT and convolution heads, which mix positions, run
-// over the full sequence length on those zeroed rows, so a padded token
-// cannot reach the output at any real position: changing padded tokens
+// projections. The DFT, DCT and convolution heads mix positions, and they
+// run over the full sequence length on those zeroed rows. So a padded token
+// cannot reach the output at any real position. Changing padded tokens
 // leaves the hidden states of real tokens and the logits bit-for-bit equal,
 // as long as the first token of each sequence is real.
 //

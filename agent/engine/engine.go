@@ -192,8 +192,14 @@ func (m *Model) SetInput(in Input) error {
 func (m *Model) Logits() []float32 { return m.logits }
 
 // Hidden returns the final hidden states of the last Forward,
-// batch×seq×h_L. The slice is reused by the next Forward.
-func (m *Model) Hidden() []float32 { return m.x[:m.plan.rows*m.hOut] }
+// batch×seq×h_L, or nil after Close. The slice is reused by the next
+// Forward.
+func (m *Model) Hidden() []float32 {
+	if m.closed {
+		return nil
+	}
+	return m.x[:m.plan.rows*m.hOut]
+}
 
 // Tensors returns every weight tensor in creation order. Their Data alias the
 // model's weights.
@@ -246,6 +252,7 @@ func (m *Model) Close() error {
 	m.tensors = nil
 	m.x, m.a, m.q, m.k, m.v, m.ctx = nil, nil, nil, nil, nil, nil
 	m.ff = [2][]float32{}
+	m.pooled, m.logits = nil, nil
 	m.scratch = nil
 	return nil
 }

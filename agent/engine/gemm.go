@@ -7,11 +7,11 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
-// Tile sizes of the engine's matrix products. gonum's Sgemm goes parallel
-// (starting goroutines) once the output has 4 or more 64×64 blocks; a 64×192
-// tile has 3, so every call below stays serial and the engine's own pool
-// does the parallel work. A k-chunk of 256 keeps the 256×192 panel of B
-// (192 KiB) in a per-core L2 cache while a tile accumulates.
+// Tile sizes of the engine's matrix products. gonum v0.17's Sgemm starts
+// goroutines once the output has 4 or more 64×64 blocks. A 64×192 tile has
+// 3, so every call below stays serial and the engine's own pool does the
+// parallel work. A k-chunk of 256 keeps the 256×192 panel of B (192 KiB) in
+// a per-core L2 cache while a tile accumulates.
 const (
 	tileM = 64
 	tileN = 192
@@ -32,7 +32,7 @@ const (
 // When transB is set, B is stored n×k. bias (length n) may be nil. Rows r
 // with mask[r] == false are set to zero after the activation; a nil mask
 // keeps every row. When accumulate is set, the product is added to C and
-// bias, activation and mask are not applied.
+// bias, activation and mask are not applied. An alpha of 0 means 1.
 type gemm struct {
 	m, n, k    int
 	a          []float32

@@ -5,12 +5,12 @@ import (
 	"time"
 )
 
-// GEMMThroughput measures the engine's own matrix product (gonum's serial
-// Sgemm kernel on tiles spread over threads goroutines; 0 means
-// runtime.GOMAXPROCS(0)) for an m×k by k×n product, repeating it until
-// minDuration has passed and at least twice, and returns GFLOP/s counting
-// 2·m·n·k operations per product. It serves as the engine's ceiling when
-// judging how much of the kernel speed a whole model reaches.
+// GEMMThroughput measures the engine's own matrix product of an m×k by k×n
+// matrix and returns GFLOP/s, counting 2·m·n·k operations per product. The
+// product is gonum's serial Sgemm kernel on tiles spread over threads
+// goroutines (0 means runtime.GOMAXPROCS(0)). It repeats the product at
+// least twice and until minDuration has passed. The result is the ceiling
+// against which a whole model's speed can be judged.
 func GEMMThroughput(m, n, k, threads int, minDuration time.Duration) float64 {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(x []float32) {

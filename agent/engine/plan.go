@@ -9,7 +9,7 @@ import (
 )
 
 // Sanity bounds that keep size arithmetic far from overflow for a spec that
-// comes from a file or the network; the design space stays well inside them.
+// comes from a file or the network. The design space stays well inside them.
 const (
 	maxLayers = 64
 	maxWidth  = 1 << 16
@@ -82,6 +82,11 @@ func knownHead(t arch.HeadType) bool {
 // plan is the memory plan of a model, in float32 elements unless named
 // otherwise, computed before anything is allocated. New allocates exactly
 // these buffers.
+//
+// NOTE: weights equal arch.Features.WeightBytes exactly, but activations
+// differ from Features.ActivationBytes. Features counts the probabilities of
+// all heads at once (batch·n·seq²), while the engine keeps one seq² score
+// matrix per worker plus shared DFT/DCT matrices.
 type plan struct {
 	batch, seq, workers int
 	maxD, maxK          int // widest head and largest convolution kernel
@@ -102,6 +107,7 @@ type plan struct {
 func newPlan(shapes []layerShape, batch, seq, workers int) plan {
 	p := plan{batch: batch, seq: seq, workers: workers, rows: batch * seq}
 	p.weights = countWeights(shapes)
+
 	maxH, maxW, maxF, maxD, maxK := 0, 0, 0, 0, 0
 	dft, dct := map[int]bool{}, map[int]bool{}
 	for _, s := range shapes {
@@ -122,6 +128,7 @@ func newPlan(shapes []layerShape, batch, seq, workers int) plan {
 			maxK = max(maxK, t.KernelSize())
 		}
 	}
+
 	p.ffBufs = max(p.ffBufs, 1)
 	p.maxD, p.maxK = maxD, maxK
 	p.hidden = p.rows * maxH

@@ -5,10 +5,10 @@ import "math"
 // The linear-transform heads multiply by precomputed seq×seq and d×d
 // matrices instead of running an FFT. At the sizes of the design space
 // (seq ≤ 512, d ≤ 384) the products run through the same Sgemm tiles as the
-// rest of the model, allocate nothing and stay in float32, while gonum's
+// rest of the model, allocate nothing and stay in float32. gonum's
 // dsp/fourier works in float64/complex128 and would need conversion buffers
 // and a strided pass per column. The cost is O(seq²·d + seq·d²) per head
-// instead of O(seq·d·log(seq·d)).
+// instead of O(seq·d·log(seq·d)), the same count arch.Features uses.
 
 // dftMatrices holds C[a][b] = cos(2πab/n) and S[a][b] = sin(2πab/n), both
 // n×n and symmetric. The DFT matrix is F = C − iS, so for real V the real
