@@ -35,13 +35,24 @@ type BOSHCODEOptions struct {
 	Surrogate func(seed uint64) Surrogate
 }
 
-// boshcode is the EdgeTran co-design search: a joint surrogate over
-// architecture features and a one-hot target vector predicts the score
-// with uncertainty; each round it is refitted on every evaluation and the
-// batch to evaluate is chosen by minimising the lower confidence bound with
-// mutation-based local search from the best pairs plus random restarts. Each
-// architecture met in the local search is scored on every target, because
-// changing the device is the cheapest move of all.
+// boshcode is the EdgeTran co-design search. Per hardware measure that the
+// objective or a constraint uses, a joint surrogate over the architecture's
+// cost features and a one-hot target vector predicts the logarithm of the
+// measure with uncertainty. The accuracy, params and memory parts of the
+// score need no evaluation and come from the prior (see prior).
+//
+// Each round the models are refitted on every evaluation, and the batch is
+// chosen by minimising
+//
+//	acquisition = prior + mean − Kappa·std + (1 − P(feasible))
+//
+// where mean and std are the hardware part of the objective and P(feasible)
+// is the predicted probability that the pair meets its hardware
+// constraints, the last term being the expected infeasibility step of the
+// score. The minimisation is a local search: mutations of the best observed
+// pairs and of random restarts, repeated from the best pairs found. Each
+// architecture met is scored on every target, because changing the device
+// is the cheapest move of all.
 type boshcode struct {
 	ps       *pairSpace
 	rng      *rand.Rand
@@ -51,11 +62,11 @@ type boshcode struct {
 	obj      Objective
 	features *featureCache
 
+	modelled []Measure // hardware measures with a joint model
 	observed []*Evaluation
 	x        [][]float64 // joint-model inputs of observed, in order
-	y        []float64   // hardware part of the score of observed: score − prior offset
 	fitted   int         // len(observed) at the last fit
-	model    Surrogate
+	models   map[Measure]Surrogate
 	initial  []Candidate // Latin hypercube pairs not yet proposed
 
 	fitTime time.Duration
@@ -75,6 +86,15 @@ func newBOSHCODE(ps *pairSpace, rng *rand.Rand, p *Problem, opt BOSHCODEOptions,
 		opt.Surrogate = func(seed uint64) Surrogate { return NewForest(seed) }
 	}
 	b := &boshcode{ps: ps, rng: rng, p: p, opt: opt, seed: seed, obj: p.effectiveObjective(), features: newFeatureCache(p)}
+	for _, m := range []Measure{Latency, Energy, PeakPower} {
+		used := b.obj.Weights[m] != 0
+		for _, c := range p.Constraints {
+			used = used || c.Measure == m
+		}
+		if used {
+			b.modelled = append(b.modelled, m)
+		}
+	}
 	for i, a := range p.Space.LatinHypercube(rng, opt.Initial) {
 		b.initial = append(b.initial, ps.candidate(a, i%len(p.Targets)))
 	}
@@ -83,15 +103,14 @@ func newBOSHCODE(ps *pairSpace, rng *rand.Rand, p *Problem, opt BOSHCODEOptions,
 
 func (b *boshcode) Name() string { return StrategyBOSHCODE }
 
-// FitStats returns the time spent fitting the joint surrogate and the
-// number of fits.
+// FitStats returns the time spent fitting the joint surrogates and the
+// number of refits (one refit fits every modelled measure).
 func (b *boshcode) FitStats() (time.Duration, int) { return b.fitTime, b.refits }
 
 func (b *boshcode) Observe(evals []*Evaluation) error {
 	for _, e := range evals {
 		b.observed = append(b.observed, e)
 		b.x = append(b.x, b.features.pair(e.Candidate))
-		b.y = append(b.y, e.score()-priorOf(b.p, b.obj, e.Candidate).offset())
 	}
 	b.features.reset()
 	return nil
@@ -126,44 +145,112 @@ func (b *boshcode) Propose(ctx context.Context, n int) ([]Candidate, error) {
 	return b.acquire(n), nil
 }
 
-// refit fits a fresh joint model on every observation, unless nothing new
-// arrived since the last fit.
+// refit fits a fresh joint model per modelled measure on the logarithm of
+// every observed value, unless nothing new arrived since the last fit. A
+// measure with fewer than two observations gets no model and is treated as
+// unknown (zero mean, zero spread) until it has.
 func (b *boshcode) refit() error {
-	if b.fitted == len(b.observed) && b.model != nil {
+	if b.fitted == len(b.observed) && b.models != nil {
 		return nil
 	}
 	start := time.Now()
-	model := b.opt.Surrogate(b.seed + uint64(b.refits))
-	if err := model.Fit(b.x, b.y); err != nil {
-		return err
+	models := map[Measure]Surrogate{}
+	for i, m := range b.modelled {
+		var x [][]float64
+		var y []float64
+		for j, e := range b.observed {
+			if v, ok := e.Measures[m]; ok && v.Mean > 0 {
+				x = append(x, b.x[j])
+				y = append(y, math.Log(v.Mean))
+			}
+		}
+		if len(y) < 2 {
+			continue
+		}
+		model := b.opt.Surrogate(b.seed + uint64(b.refits)*8 + uint64(i))
+		if err := model.Fit(x, y); err != nil {
+			return err
+		}
+		models[m] = model
 	}
-	b.model, b.fitted = model, len(b.observed)
+	b.models, b.fitted = models, len(b.observed)
 	b.fitTime += time.Since(start)
 	b.refits++
 	return nil
 }
 
+// acquisition returns the acquisition value of c; see boshcode.
+func (b *boshcode) acquisition(c Candidate) float64 {
+	pr := priorOf(b.p, b.obj, b.features, c)
+	x := b.features.pair(c)
+	t := b.p.Targets[c.Target]
+
+	var hwMean, hwVar float64
+	pFeasible := 1.0
+	for m, model := range b.models {
+		mu, sigma := model.Predict(x)
+		v := math.Exp(mu)
+		if w := b.obj.Weights[m]; w != 0 {
+			scale := w / b.obj.Normalisers[m]
+			hwMean += scale * v
+			hwVar += (scale * v * sigma) * (scale * v * sigma)
+		}
+		for _, con := range b.p.Constraints {
+			if con.Measure == m && b.p.applies(con, t) {
+				pFeasible *= probSatisfied(con, mu, sigma)
+			}
+		}
+	}
+	acq := pr.offset() + hwMean - b.opt.Kappa*math.Sqrt(hwVar)
+	if !pr.infeasible {
+		acq += 1 - pFeasible
+	}
+	return acq
+}
+
+// probSatisfied returns the probability that a measure whose logarithm is
+// normal with mean mu and standard deviation sigma meets c.
+func probSatisfied(c Constraint, mu, sigma float64) float64 {
+	if c.Limit <= 0 {
+		if c.Op == LessEqual || c.Op == Less {
+			return 0
+		}
+		return 1
+	}
+	z := math.Log(c.Limit) - mu
+	if sigma > 0 {
+		z /= sigma
+	} else {
+		z *= math.Inf(1)
+	}
+	p := 0.5 * math.Erfc(-z/math.Sqrt2) // P(log value ≤ log limit)
+	if math.IsNaN(p) {
+		p = 0.5 // value exactly at the limit with no spread
+	}
+	if c.Op == GreaterEqual || c.Op == Greater {
+		return 1 - p
+	}
+	return p
+}
+
 // scored is a pair with its acquisition value.
 type scored struct {
 	c   Candidate
-	lcb float64
+	acq float64
 }
 
-// acquire returns up to n unproposed pairs with the lowest lower confidence
-// bound found by local search.
+// acquire returns up to n unproposed pairs with the lowest acquisition found
+// by local search.
 func (b *boshcode) acquire(n int) []Candidate {
 	defer b.features.reset()
 	pool := map[string]scored{}
 	add := func(c Candidate) {
-		// Score the architecture on every target and keep each pair.
 		for t := range b.p.Targets {
 			ct := Candidate{Arch: c.Arch, ArchID: c.ArchID, Target: t}
 			k := ct.key()
-			if _, ok := pool[k]; ok {
-				continue
+			if _, ok := pool[k]; !ok {
+				pool[k] = scored{c: ct, acq: b.acquisition(ct)}
 			}
-			mean, std := b.model.Predict(b.features.pair(ct))
-			pool[k] = scored{c: ct, lcb: priorOf(b.p, b.obj, ct).offset() + mean - b.opt.Kappa*std}
 		}
 	}
 
@@ -177,7 +264,7 @@ func (b *boshcode) acquire(n int) []Candidate {
 		add(b.ps.random(b.rng))
 	}
 
-	// Local search: mutate the pairs with the lowest bound so far.
+	// Local search: mutate the pairs with the lowest acquisition so far.
 	for range b.opt.Steps {
 		for _, s := range b.ranked(pool)[:min(b.opt.Starts*2, len(pool))] {
 			for range b.opt.Neighbours {
@@ -203,18 +290,18 @@ func (b *boshcode) acquire(n int) []Candidate {
 	return out
 }
 
-// ranked returns the pool sorted by bound, ties broken by key so the order
-// does not depend on map iteration.
+// ranked returns the pool sorted by acquisition, ties broken by key so the
+// order does not depend on map iteration.
 func (b *boshcode) ranked(pool map[string]scored) []scored {
 	out := make([]scored, 0, len(pool))
 	for _, s := range pool {
-		if !math.IsNaN(s.lcb) {
+		if !math.IsNaN(s.acq) {
 			out = append(out, s)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].lcb != out[j].lcb {
-			return out[i].lcb < out[j].lcb
+		if out[i].acq != out[j].acq {
+			return out[i].acq < out[j].acq
 		}
 		return out[i].c.key() < out[j].c.key()
 	})

@@ -28,7 +28,7 @@ func evaluate(ctx context.Context, p *Problem, obj Objective, c Candidate) (*Eva
 		}
 		e.Measures[m] = v
 	}
-	for m, v := range staticMeasures(p, c) {
+	for m, v := range newFeatureCache(p).static(c) {
 		e.Measures[m] = v
 	}
 

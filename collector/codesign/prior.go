@@ -23,25 +23,10 @@ func (pr prior) offset() float64 {
 	return pr.value
 }
 
-// staticMeasures returns the measures of c that need no evaluation:
-// accuracy (when an accuracy model exists), params and memory at the
-// target's input shape.
-func staticMeasures(p *Problem, c Candidate) map[Measure]Estimate {
-	t := p.Targets[c.Target]
-	f := p.Space.Features(c.Arch, t.Batch, t.SeqLen)
-	out := map[Measure]Estimate{
-		Params: {Mean: float64(f.Params)},
-		Memory: {Mean: float64(f.MemoryBytes())},
-	}
-	if p.Accuracy != nil {
-		out[Accuracy] = p.Accuracy.PredictAccuracy(c.Arch)
-	}
-	return out
-}
-
-// priorOf computes the prior of c under objective obj.
-func priorOf(p *Problem, obj Objective, c Candidate) prior {
-	static := staticMeasures(p, c)
+// priorOf computes the prior of c under objective obj, with the static
+// measures memoised in cache.
+func priorOf(p *Problem, obj Objective, cache *featureCache, c Candidate) prior {
+	static := cache.static(c)
 	var pr prior
 	for _, m := range obj.Terms() {
 		v, ok := static[m]
