@@ -28,6 +28,7 @@ func commands() []cli.Command {
 		surrogatePredictCommand(),
 		campaignSimulateCommand(),
 		datasetCheckCommand(),
+		codesignCommand(),
 	}
 }
 
