@@ -81,10 +81,10 @@ func TestBasisOfProvenance(t *testing.T) {
 
 func TestAnchorEscapesIDs(t *testing.T) {
 	tests := map[string]string{
-		"job-x86-1#1": "m-job-x86-1.231",
+		"job-x86-1#1": "m-job-x86-1.23.1",
 		"a_b":         "m-a_b",
-		`x "y"`:       "m-x.20.22y.22",
-		"édition":     "m-.e9dition",
+		`x "y"`:       "m-x.20..22.y.22.",
+		"édition":     "m-.c3..a9.dition",
 	}
 	for id, want := range tests {
 		if got := anchor(id); got != want {

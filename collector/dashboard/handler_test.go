@@ -37,6 +37,17 @@ func get(t *testing.T, srv *httptest.Server, path string) (int, string, string) 
 	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
 }
 
+// cspOf returns the Content-Security-Policy header of path.
+func cspOf(t *testing.T, srv *httptest.Server, path string) string {
+	t.Helper()
+	resp, err := srv.Client().Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.Header.Get("Content-Security-Policy")
+}
+
 func TestPagesShowExpectedContent(t *testing.T) {
 	src := newTestSource(t)
 	srv := newTestServer(t, src, "")
@@ -108,6 +119,9 @@ func TestPagesShowExpectedContent(t *testing.T) {
 			}
 			if ctype != "text/html; charset=utf-8" {
 				t.Errorf("content type %q, want text/html; charset=utf-8", ctype)
+			}
+			if csp := cspOf(t, srv, tc.path); !strings.Contains(csp, "default-src 'none'") {
+				t.Errorf("Content-Security-Policy %q, want default-src 'none'", csp)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(body, w) {

@@ -407,15 +407,18 @@ func codesign(c *CoDesignView) *codesignView {
 }
 
 // anchor returns an HTML id for a measurement id, which may contain
-// characters such as '#' that are awkward in fragments.
+// characters such as '#' that are awkward in fragments. Every byte outside
+// [A-Za-z0-9_-] becomes ".<hex byte>.", so distinct ids keep distinct
+// anchors, invalid UTF-8 included.
 func anchor(id string) string {
 	var b strings.Builder
 	b.WriteString("m-")
-	for _, r := range id {
-		if r < 0x80 && (r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			b.WriteRune(r)
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			b.WriteByte(c)
 		} else {
-			fmt.Fprintf(&b, ".%x", r)
+			fmt.Fprintf(&b, ".%02x.", c)
 		}
 	}
 	return b.String()
