@@ -81,6 +81,9 @@ func parseADCLine(line string) (ADC, error) {
 		return ADC{}, fmt.Errorf("rail name %q ends in neither _A nor _V", name)
 	}
 	a.Rail = name[:len(name)-2]
+	if a.Rail == "" {
+		return ADC{}, fmt.Errorf("rail name %q is empty before its suffix", name)
+	}
 	body, ok := strings.CutPrefix(rest, kind)
 	if !ok {
 		return ADC{}, fmt.Errorf("want %sN)= after %s", kind, name)
