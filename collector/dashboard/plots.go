@@ -288,14 +288,14 @@ func paretoPlot(f ParetoFront) figureView {
 	}
 	caption := fmt.Sprintf("%s against %s on %s", accuracy, f.Measure.Label(), f.Target.Key())
 	xLabel := fmt.Sprintf("%s (%s)", f.Measure.Label(), unit)
-	if f.ValueBasis != Measured && f.ValueBasis != "" {
-		xLabel += ", " + string(f.ValueBasis)
-		caption += fmt.Sprintf("; %s is %s", f.Measure.Label(), f.ValueBasis)
+	if l := f.ValueBasis.label(); l != "" {
+		xLabel += ", " + l
+		caption += fmt.Sprintf("; %s: %s", f.Measure.Label(), l)
 	}
 	yLabel := accuracy
-	if f.AccuracyBasis != Measured && f.AccuracyBasis != "" {
-		yLabel += ", " + string(f.AccuracyBasis)
-		caption += fmt.Sprintf("; %s is %s", accuracy, f.AccuracyBasis)
+	if l := f.AccuracyBasis.label(); l != "" {
+		yLabel += ", " + l
+		caption += fmt.Sprintf("; %s: %s", accuracy, l)
 	}
 	p := newPlot(fmt.Sprintf("%s — %s vs %s", f.Target.Key(), accuracy, f.Measure.Label()), xLabel, yLabel)
 

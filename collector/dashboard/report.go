@@ -211,8 +211,8 @@ func summarise(view ReportView, errs map[string][]string, co *codesignView) repo
 		}
 		if co.Best != nil {
 			for _, f := range co.Best.Figures {
-				if f.Basis != Measured && f.Basis != "" {
-					s.NotMeasured = append(s.NotMeasured, fmt.Sprintf("Best pair: %s is %s.", f.Name, f.Basis))
+				if l := f.Basis.label(); l != "" {
+					s.NotMeasured = append(s.NotMeasured, fmt.Sprintf("Best pair: %s: %s.", f.Name, l))
 				}
 			}
 		}
@@ -224,8 +224,8 @@ func summarise(view ReportView, errs map[string][]string, co *codesignView) repo
 				name  string
 				basis Basis
 			}{{f.AccuracyName, f.AccuracyBasis}, {f.Measure.Label(), f.ValueBasis}} {
-				line := fmt.Sprintf("Pareto fronts: %s is %s.", b.name, b.basis)
-				if b.basis != Measured && b.basis != "" && b.name != "" && !seen[line] {
+				line := fmt.Sprintf("Pareto fronts: %s: %s.", b.name, b.basis.label())
+				if b.basis.label() != "" && b.name != "" && !seen[line] {
 					seen[line] = true
 					s.NotMeasured = append(s.NotMeasured, line)
 				}

@@ -87,8 +87,8 @@ func TestReportSummaryLabelsEstimates(t *testing.T) {
 		`Power and energy of 1 measurements on bench-pi/cpu/builtin/b1/s128/fp32 are estimated by a power model (meter estimate), not measured`,
 		"194 measurements on a100/gpu/pytorch/b128/s128/fp32 are imported from a published dataset",
 		"Co-design objectives were scored by surrogates",
-		"Best pair: peak power is predicted.",
-		"Pareto fronts: GLUE score is predicted.",
+		"Best pair: peak power: predicted.",
+		"Pareto fronts: GLUE score: predicted.",
 	} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q", want)
@@ -120,5 +120,33 @@ func TestReportOfMeasuredOnlyData(t *testing.T) {
 		if strings.Contains(html, reject) {
 			t.Errorf("report of measured data contains %q", reject)
 		}
+	}
+}
+
+func TestUnknownBasisIsNeverMeasured(t *testing.T) {
+	view := ReportView{CoDesign: &CoDesignView{
+		Best: &BestPair{Strategy: "random", Target: x86Target, Arch: tinyArch, Figures: []Figure{
+			{Name: "latency per sequence", Unit: "s", Value: 0.01},
+		}},
+		Fronts: []ParetoFront{{Target: x86Target, Measure: Energy, AccuracyName: "GLUE score", AccuracyBasis: Measured,
+			Points: []ParetoPoint{{Accuracy: 0.8, Value: 0.2, OnFront: true}, {Accuracy: 0.7, Value: 0.3}}}},
+	}}
+	var b strings.Builder
+	if err := WriteReport(&b, view); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{
+		"Best pair: latency per sequence: basis unknown.",
+		"Pareto fronts: energy per sequence: basis unknown.",
+		`10 ms<span class="badge badge-estimated" title="the source did not say whether this was measured">basis unknown</span>`,
+		"energy per sequence (J), basis unknown",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "Nothing: every figure in this report was measured.") {
+		t.Error("report calls figures of unknown basis measured")
 	}
 }

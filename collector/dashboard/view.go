@@ -78,13 +78,30 @@ func (t TargetSummary) Total() int { return t.Measured + t.Estimated + t.Importe
 // Basis is the origin of a number shown by the dashboard.
 type Basis string
 
-// Bases of a figure. Only Measured is shown without a label.
+// Bases of a figure. Only Measured is shown without a label. The zero
+// value, Unknown, means the producer did not say; it is labelled "basis
+// unknown" and never shown as measured.
 const (
+	Unknown   Basis = ""
 	Measured  Basis = "measured"  // measured on the device by EdgeTran
 	Estimated Basis = "estimated" // from a power model because the device has no meter
 	Predicted Basis = "predicted" // from a surrogate model
 	Imported  Basis = "imported"  // copied from a published dataset
+
+	notApplicable Basis = "n/a" // for rows that are no measure, such as a parameter count
 )
+
+// label returns the text shown beside a figure of basis b: "" for
+// measured figures, "basis unknown" for Unknown, else the basis itself.
+func (b Basis) label() string {
+	switch b {
+	case Measured, notApplicable:
+		return ""
+	case Unknown:
+		return "basis unknown"
+	}
+	return string(b)
+}
 
 // BasisOf returns the basis of the power and energy figures of a record.
 // Latency is measured for measured and estimated records alike.

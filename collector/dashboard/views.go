@@ -268,10 +268,10 @@ func detail(m *measure.Measurement) detailView {
 		add("throttled", strconv.FormatBool(*m.Throttled), Measured)
 	}
 	if m.Params > 0 {
-		add("parameters", strconv.FormatInt(m.Params, 10), "")
+		add("parameters", strconv.FormatInt(m.Params, 10), notApplicable)
 	}
 	if m.Source != "" {
-		add("source", m.Source, "")
+		add("source", m.Source, notApplicable)
 	}
 
 	if fig, ok := tracePlot(m); ok {
