@@ -57,6 +57,12 @@ var costNames = [numCostFeatures]string{
 	"heads_sa_sdp", "heads_sa_wma", "heads_l_dft", "heads_l_dct", "heads_c_5", "heads_c_9", "heads_c_13",
 }
 
+// headTypeIndex maps each head type to its column after costHeadTypes.
+var headTypeIndex = map[arch.HeadType]int{
+	arch.ScaledDotProduct: 0, arch.WeightedMultiply: 1, arch.FourierTransform: 2,
+	arch.CosineTransform: 3, arch.Convolution5: 4, arch.Convolution9: 5, arch.Convolution13: 6,
+}
+
 // Vocabulary, position and token-type table sizes of FlexiBERT 2.0, and the
 // two SST-2 labels of the classifier.
 const (
@@ -75,10 +81,6 @@ const (
 func costFeatures(dst []float64, a arch.Architecture, seqLen int) {
 	clear(dst)
 	s := float64(seqLen)
-	typeIndex := map[arch.HeadType]int{
-		arch.ScaledDotProduct: 0, arch.WeightedMultiply: 1, arch.FourierTransform: 2,
-		arch.CosineTransform: 3, arch.Convolution5: 4, arch.Convolution9: 5, arch.Convolution13: 6,
-	}
 	if len(a.H) > 0 {
 		h1 := float64(a.H[0])
 		dst[costParams] += (vocabSize+maxPositions+tokenTypes)*h1 + 2*h1
@@ -105,7 +107,7 @@ func costFeatures(dst []float64, a arch.Architecture, seqLen int) {
 
 		for _, raw := range a.O[i] {
 			hd, err := arch.ParseHead(raw)
-			t, ok := typeIndex[hd.Type]
+			t, ok := headTypeIndex[hd.Type]
 			if err != nil || !ok {
 				t = 0
 			}
@@ -217,6 +219,12 @@ func (f *Featurizer) Names() []string {
 // as log(1+x), because costs span orders of magnitude and the measures are
 // closer to power laws of them. It fails when a is not valid in the space.
 func (f *Featurizer) Row(dst []float64, a arch.Architecture) error {
+	return f.row(dst, nil, a)
+}
+
+// row is Row; when costs is not nil (length numCostClasses) it also receives
+// the additive cost terms before the log transform.
+func (f *Featurizer) row(dst, costs []float64, a arch.Architecture) error {
 	if len(dst) != f.Len() {
 		panic(fmt.Sprintf("surrogate: feature row has length %d, want %d", len(dst), f.Len()))
 	}
@@ -233,11 +241,17 @@ func (f *Featurizer) Row(dst []float64, a arch.Architecture) error {
 	} else if err := f.space.Validate(a); err != nil {
 		return err
 	}
-	if f.set != RawFeatures {
-		c := dst[off : off+numCostFeatures]
-		costFeatures(c, a, f.seqLen)
-		for i, v := range c {
-			c[i] = math.Log1p(v)
+	if f.set != RawFeatures || costs != nil {
+		var buf [numCostFeatures]float64
+		costFeatures(buf[:], a, f.seqLen)
+		if costs != nil {
+			copy(costs, buf[:numCostClasses])
+		}
+		if f.set != RawFeatures {
+			c := dst[off : off+numCostFeatures]
+			for i, v := range buf {
+				c[i] = math.Log1p(v)
+			}
 		}
 	}
 	return nil

@@ -19,12 +19,14 @@ import (
 // out-of-bag residual, so the standard deviation covers the noise of the
 // measurements as well as disagreement between boosters.
 //
-// Zero-valued settings take the defaults stated on each field.
+// Zero-valued settings take the defaults stated on each field. On the
+// published data, 100 rounds at ν = 0.15 score as well as 300 at ν = 0.05
+// in 5-fold cross-validation and predict three times faster.
 type GBDT struct {
 	Members     int     `json:"members"`      // boosters; 0 means 5
-	Rounds      int     `json:"rounds"`       // trees per booster; 0 means 300
+	Rounds      int     `json:"rounds"`       // trees per booster; 0 means 100
 	MaxDepth    int     `json:"max_depth"`    // 0 means 3
-	Shrinkage   float64 `json:"shrinkage"`    // ν; 0 means 0.05
+	Shrinkage   float64 `json:"shrinkage"`    // ν; 0 means 0.15
 	Subsample   float64 `json:"subsample"`    // share of a booster's rows drawn per tree; 0 means 0.8
 	BagFraction float64 `json:"bag_fraction"` // share of rows per booster; 0 means 0.8
 	Bins        int     `json:"bins"`         // histogram bins per feature; 0 means 64
@@ -52,9 +54,9 @@ func (b *Booster) predict(x []float64) float64 {
 func (m *GBDT) defaults() GBDT {
 	c := *m
 	c.Members = orInt(c.Members, 5)
-	c.Rounds = orInt(c.Rounds, 300)
+	c.Rounds = orInt(c.Rounds, 100)
 	c.MaxDepth = orInt(c.MaxDepth, 3)
-	c.Shrinkage = orFloat(c.Shrinkage, 0.05)
+	c.Shrinkage = orFloat(c.Shrinkage, 0.15)
 	c.Subsample = orFloat(c.Subsample, 0.8)
 	c.BagFraction = orFloat(c.BagFraction, 0.8)
 	c.Bins = orInt(c.Bins, 64)
@@ -182,6 +184,7 @@ func (c *GBDT) fitBooster(h *histogramData, y []float64, rows []int, d int, rng 
 		t := &Tree{}
 		g.tree = t
 		g.grow(slices.Clone(sub[:nSub]), 0)
+		t.Compile()
 		for _, i := range rows {
 			resid[i] -= t.Predict(h.x[i])
 		}

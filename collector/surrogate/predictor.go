@@ -250,18 +250,12 @@ func (p *Predictor) Row(dst []float64, a arch.Architecture) error {
 		if err := p.feat.space.Validate(a); err != nil {
 			return err
 		}
-		buf := make([]float64, numCostFeatures)
-		costFeatures(buf, a, p.feat.seqLen)
+		var buf [numCostFeatures]float64
+		costFeatures(buf[:], a, p.feat.seqLen)
 		copy(dst, buf[:numCostClasses])
 		return nil
 	case KindHybrid, KindEnsemble:
-		if err := p.feat.Row(dst[numCostClasses:], a); err != nil {
-			return err
-		}
-		buf := make([]float64, numCostFeatures)
-		costFeatures(buf, a, p.feat.seqLen)
-		copy(dst, buf[:numCostClasses])
-		return nil
+		return p.feat.row(dst[numCostClasses:], dst[:numCostClasses], a)
 	}
 	return p.feat.Row(dst, a)
 }
@@ -424,7 +418,8 @@ func (m *GBDT) checkLoaded(n int) error {
 	return nil
 }
 
-// check validates the node arrays of t for rows of n features.
+// check validates the node arrays of t for rows of n features and compiles
+// t.
 func (t *Tree) check(n int) error {
 	k := len(t.Value)
 	if k == 0 || len(t.Feature) != k || len(t.Threshold) != k || len(t.Left) != k || len(t.Right) != k {
@@ -439,6 +434,7 @@ func (t *Tree) check(n int) error {
 			return fmt.Errorf("tree node %d has an invalid child or feature", i)
 		}
 	}
+	t.Compile()
 	return nil
 }
 

@@ -234,10 +234,11 @@ func BenchmarkPredictRow(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				p.PredictRow(rows[i%len(rows)])
-			}
+			reportCPU(b, func() {
+				for i := 0; b.Loop(); i++ {
+					p.PredictRow(rows[i%len(rows)])
+				}
+			})
 		})
 	}
 }
@@ -248,9 +249,11 @@ func BenchmarkPredictArch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; b.Loop(); i++ {
-		_, _, _ = p.Predict(archs[i%len(archs)])
-	}
+	reportCPU(b, func() {
+		for i := 0; b.Loop(); i++ {
+			_, _, _ = p.Predict(archs[i%len(archs)])
+		}
+	})
 }
 
 // BenchmarkFit250 fits each model on 250 records: the 194 A100 records plus

@@ -8,25 +8,54 @@ import (
 // is the root; a node with Left[i] < 0 is a leaf predicting Value[i].
 // Otherwise rows with x[Feature[i]] <= Threshold[i] go to Left[i] and the
 // others to Right[i].
+//
+// Call Compile after building or decoding a tree and before Predict.
 type Tree struct {
 	Feature   []int     `json:"feature"`
 	Threshold []float64 `json:"threshold"`
 	Left      []int     `json:"left"`
 	Right     []int     `json:"right"`
 	Value     []float64 `json:"value"`
+
+	nodes []node
+}
+
+// node packs one node into 24 bytes, so a walk touches one cache line per
+// level instead of five slices; prediction speed is bound by these loads.
+type node struct {
+	threshold float64 // split threshold, or the leaf value
+	feature   int32   // -1 for a leaf
+	left      int32
+	right     int32
+}
+
+// Compile builds the packed node array Predict walks.
+func (t *Tree) Compile() {
+	t.nodes = make([]node, len(t.Value))
+	for i := range t.Value {
+		if t.Left[i] < 0 {
+			t.nodes[i] = node{threshold: t.Value[i], feature: -1}
+			continue
+		}
+		t.nodes[i] = node{threshold: t.Threshold[i], feature: int32(t.Feature[i]), left: int32(t.Left[i]), right: int32(t.Right[i])}
+	}
 }
 
 // Predict returns the leaf value of row x.
 func (t *Tree) Predict(x []float64) float64 {
-	i := 0
-	for t.Left[i] >= 0 {
-		if x[t.Feature[i]] <= t.Threshold[i] {
-			i = t.Left[i]
+	nodes := t.nodes
+	i := int32(0)
+	for {
+		n := &nodes[i]
+		if n.feature < 0 {
+			return n.threshold
+		}
+		if x[n.feature] <= n.threshold {
+			i = n.left
 		} else {
-			i = t.Right[i]
+			i = n.right
 		}
 	}
-	return t.Value[i]
 }
 
 func (t *Tree) addNode(value float64) int {
@@ -111,6 +140,7 @@ func fitCART(p *presorted, y, w []float64, maxDepth int) *Tree {
 	b.goLeft = make([]bool, len(y))
 	b.buf = make([]int, n)
 	b.grow(0, n, 0)
+	b.tree.Compile()
 	return b.tree
 }
 
