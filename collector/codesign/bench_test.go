@@ -93,4 +93,3 @@ func BenchmarkParetoIndices(b *testing.B) {
 		ParetoIndices(points)
 	}
 }
-
