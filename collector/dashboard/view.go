@@ -79,8 +79,8 @@ func (t TargetSummary) Total() int { return t.Measured + t.Estimated + t.Importe
 type Basis string
 
 // Bases of a figure. Only Measured is shown without a label. The zero
-// value, Unknown, means the producer did not say; it is labelled "basis
-// unknown" and never shown as measured.
+// value, Unknown, means the producer left the basis empty. Such a figure is
+// labelled "basis unknown" and never shown as measured.
 const (
 	Unknown   Basis = ""
 	Measured  Basis = "measured"  // measured on the device by EdgeTran
