@@ -97,11 +97,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func validToken(header, token string) bool {
-	given, ok := strings.CutPrefix(header, "Bearer ")
+	sent, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(given), []byte(token)) == 1
+	return subtle.ConstantTimeCompare([]byte(sent), []byte(token)) == 1
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -39,11 +39,11 @@ type Rejection struct {
 }
 
 // importRecords stores imported measurements through the same path as live
-// results: each becomes a wire.Result published to the results stream with
-// its id as Nats-Msg-Id, checked by ingest.Check first so a bad record is
-// reported to the caller instead of only dead-lettered, and the request
-// waits until the ingest committed every published id. Accuracy records
-// have no wire form and are written to the store directly.
+// results. Each becomes a wire.Result published to the results stream with
+// its id as Nats-Msg-Id. ingest.Check runs first, so the caller hears of a
+// bad record instead of it being only dead-lettered. The request waits until
+// the ingest committed every published id. Accuracy records have no wire
+// form and are written to the store directly.
 func (a *API) importRecords(w http.ResponseWriter, r *http.Request) {
 	var req ImportRequest
 	if err := decodeBody(r, &req); err != nil {

@@ -14,7 +14,7 @@
 //
 // Results keep limits retention so they stay replayable for a week after the
 // collector stored them. The duplicate window drops a re-sent result whose
-// Nats-Msg-Id (Result.ID) the server saw in the last 15 minutes; the server
+// Nats-Msg-Id (Result.ID) the server saw in the last 15 minutes. The server
 // keeps every id of the window in memory, so a longer window costs memory
 // at high rates. Re-sends older than the window are dropped by the store,
 // which keeps one row per id.

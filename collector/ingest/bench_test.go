@@ -104,7 +104,7 @@ func BenchmarkIngestThroughput(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "results/s")
 			// CPU time of the whole process (publisher, NATS server and
-			// ingest) per result; unlike results/s it does not depend on
+			// ingest) per result. Unlike results/s, it does not depend on
 			// what else runs on the machine.
 			b.ReportMetric(float64((cpuTime(b)-cpuStart).Microseconds())/float64(b.N), "cpu-µs/result")
 		})

@@ -9,12 +9,12 @@ import (
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
-// Check decodes a result message received on subject and validates it: the
-// device in the subject and in the result agree, a measurement passes
-// measure.Measurement.Validate, has the result's id and a valid architecture
-// of space whose id matches arch_id, and an error result names its job and
-// error. Every failure is an error naming the field; the ingest dead-letters
-// the message with that error as the reason.
+// Check decodes a result message received on subject and validates it. The
+// device in the subject and in the result must agree. A measurement must
+// pass measure.Measurement.Validate, carry the result's id and hold a valid
+// architecture of space whose id matches arch_id. An error result must name
+// its job and error. Each failure is an error naming the field, and the
+// ingest dead-letters the message with that error as the reason.
 func Check(subject string, data []byte, space *arch.Space) (wire.Result, error) {
 	device, err := wire.DeviceFromSubject(subject)
 	if err != nil {

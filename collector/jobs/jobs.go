@@ -7,12 +7,12 @@
 // dropped by the server. A heartbeat naming the job moves it to running; the
 // ingest moves it to done (a measurement) or failed (an error result).
 //
-// When the device of a running job stops sending heartbeats for
-// Options.DeviceTimeout, or for three of its announced heartbeat intervals
-// when that is longer, the job is sent again with Attempt+1, until
-// MaxAttempts attempts were made; after that it expires. Each attempt has
-// its own result id, so a late result of an earlier attempt is still
-// stored, and it completes the job if it arrives first.
+// A device is gone when it sent no heartbeat for Options.DeviceTimeout, or
+// for three of its announced heartbeat intervals when that is longer. A
+// running job of a gone device is sent again with Attempt+1 until
+// MaxAttempts attempts were made, and then it expires. Each attempt has its
+// own result id, so a late result of an earlier attempt is still stored,
+// and it completes the job if it arrives first.
 package jobs
 
 import (

@@ -61,7 +61,7 @@ func (s *SQLite) Measurements(ctx context.Context, q Query) (Page, error) {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	limit := pageLimit(q.Limit)
-	// One row more than the page tells whether another page exists.
+	// Fetching one row more than the page shows whether another page exists.
 	query += " ORDER BY id LIMIT ?"
 	args = append(args, limit+1)
 

@@ -1,4 +1,4 @@
-// Package store keeps everything the collector knows: devices, targets,
+// Package store keeps the collector's data: devices, targets,
 // measurements, accuracy records, jobs, campaign state and dead letters.
 //
 // Store is the interface the rest of the collector uses; SQLite (Open) is the
@@ -60,7 +60,7 @@ type Store interface {
 	PutJob(ctx context.Context, j Job) error
 	// TransitionJob replaces the row of j.Job.ID only while it still has
 	// status from and attempt fromAttempt, so a result committed meanwhile
-	// is never overwritten; changed reports whether the row was replaced.
+	// is never overwritten. changed reports whether the row was replaced.
 	TransitionJob(ctx context.Context, from JobStatus, fromAttempt int, j Job) (changed bool, err error)
 	// Job returns one job, or ErrNotFound.
 	Job(ctx context.Context, id string) (Job, error)
@@ -128,7 +128,7 @@ type TargetCount struct {
 	Measurements int            `json:"measurements"`
 }
 
-// Device is what the collector knows of one agent.
+// Device is the collector's record of one agent.
 type Device struct {
 	ID            string          `json:"id"`
 	Announce      *wire.Announce  `json:"announce,omitempty"` // nil until the agent announces itself
