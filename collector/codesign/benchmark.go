@@ -151,6 +151,7 @@ func median(vals []float64) float64 {
 func (b *BenchmarkResult) WriteText(w io.Writer) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Median best objective over %d seeds (lower is better)\n\n| strategy |", len(b.Seeds))
+
 	for _, n := range b.Checkpoints {
 		fmt.Fprintf(&sb, " after %d |", n)
 	}
@@ -159,6 +160,7 @@ func (b *BenchmarkResult) WriteText(w io.Writer) error {
 		sb.WriteString("---|")
 	}
 	sb.WriteString("---|---|\n")
+
 	names := make([]string, 0, len(b.Median))
 	for _, n := range StrategyNames() {
 		if _, ok := b.Median[n]; ok {
@@ -170,6 +172,7 @@ func (b *BenchmarkResult) WriteText(w io.Writer) error {
 		for _, v := range b.Median[name] {
 			fmt.Fprintf(&sb, " %.4f |", v)
 		}
+
 		r := slices.Clone(b.Reach[name])
 		per := make([]string, len(r))
 		for i, v := range r {
@@ -185,6 +188,7 @@ func (b *BenchmarkResult) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&sb, " %s; %s | %.2g |\n", med, strings.Join(per, " "), b.SecondsPerEval[name])
 	}
+
 	fmt.Fprintf(&sb, "\nReference (random's median best after %d): %.4f. Joint surrogate fit: %.3g s per refit.\n", b.Budget, b.Reference, b.SecondsPerRefit)
 	_, err := io.WriteString(w, sb.String())
 	return err

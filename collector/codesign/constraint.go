@@ -107,9 +107,9 @@ func (c Constraint) String() string {
 }
 
 // Applies reports whether c constrains target t. An empty scope matches
-// every target; otherwise the scope matches the full target key, a leading
-// part of it ending at a '/' ("rpi4/cpu"), the device id, or the published
-// dataset's "unit_device" spelling ("cpu_rpi").
+// every target. Otherwise the scope matches the full target key, a leading
+// part of it ending at a '/' ("rpi4/cpu"), the device id, or the spelling
+// "unit_device" ("cpu_rpi4"). Problem.Aliases adds other names.
 func (c Constraint) Applies(t measure.Target) bool {
 	if c.Scope == "" {
 		return true

@@ -19,10 +19,9 @@ type Surrogate interface {
 
 // Forest is a randomised regression forest whose prediction spread across
 // trees serves as the uncertainty, as in SMAC-style Bayesian optimisation.
-// Each tree is grown on a bootstrap sample; each node tries MaxFeatures
-// random features with Thresholds random cut points each (extremely
-// randomised trees), which makes a refit cheap enough to run every search
-// round.
+// Each tree is grown on a bootstrap sample. Each node tries MaxFeatures
+// random features with Thresholds random cut points each, as extremely
+// randomised trees do, so a refit is cheap enough to run every search round.
 //
 // It is written here rather than imported because no pure-Go library in the
 // module graph offers a regression forest that exposes per-tree

@@ -14,16 +14,16 @@ import (
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
-// agentJobs answers each job at once with a measurement of the job's own
-// shape on the target it names; the latency is 1 ms per encoder layer. It
-// stands in for the job manager and an agent, which the integration tests
-// run for real.
+// agentJobs returns for each job at once a measurement of the job's own
+// shape on the target it names, with a latency of 1 ms per encoder layer.
+// It replaces the job manager and an agent, which TestLiveSearchThroughCollector
+// runs for real.
 type agentJobs struct {
 	mu        sync.Mutex
 	jobs      []wire.Job
-	estimated bool // answer with modelled power
-	noEnergy  bool // answer without energy and power
-	block     bool // never answer
+	estimated bool // return modelled power
+	noEnergy  bool // return no energy and no power
+	block     bool // never return a measurement
 }
 
 func (a *agentJobs) Submit(_ context.Context, job wire.Job) (store.Job, error) {

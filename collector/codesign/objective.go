@@ -9,10 +9,10 @@ import (
 	"strings"
 )
 
-// Measure names one quantity of an architecture × target pair. Units:
-// accuracy is a GLUE score as a fraction in [0, 1]; latency is seconds per
-// sequence; energy is joules per sequence; peak_power is watts; params is a
-// parameter count; memory is bytes.
+// Measure names one quantity of an architecture × target pair. Accuracy is
+// a GLUE score as a fraction in [0, 1]. Latency is in seconds per sequence,
+// energy in joules per sequence and peak_power in watts. Params is a
+// parameter count and memory is in bytes.
 type Measure string
 
 // The measures the objective and the constraints understand.
@@ -139,9 +139,9 @@ func (o Objective) Validate() error {
 	return nil
 }
 
-// WithoutAccuracy returns a copy of o whose accuracy weight is zero; the
-// other weights keep their values, so objective values stay comparable term
-// by term but are no longer on the paper's scale.
+// WithoutAccuracy returns a copy of o without the accuracy weight. The other
+// weights keep their values, so objective values stay comparable term by
+// term but are no longer on the paper's scale.
 func (o Objective) WithoutAccuracy() Objective {
 	c := Objective{Weights: map[Measure]float64{}, Normalisers: map[Measure]float64{}}
 	for m, w := range o.Weights {

@@ -1,16 +1,18 @@
 package codesign
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/edgetran/edgetran/collector/store"
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/measure"
 )
 
-// Data is what an offline problem is built from: measurements of the
-// targets, accuracy records, and optional other names for target keys.
+// Data is the input of an offline problem: measurements of the targets,
+// accuracy records, and optional other names for target keys.
 type Data struct {
 	Measurements []measure.Measurement
 	Accuracy     []measure.Accuracy
@@ -22,7 +24,8 @@ type Data struct {
 // NewOfflineProblem builds a problem whose evaluator is an offline Oracle
 // fitted on d.Measurements and whose accuracy comes from an accuracy
 // surrogate fitted on d.Accuracy. Without GLUE scores the problem has no
-// accuracy model, and Problem.Notes says that the accuracy term is dropped.
+// accuracy model, and the report of Run notes that the accuracy term is
+// dropped.
 // Targets are every target the oracle can answer for; narrow them with
 // Problem.SelectTargets.
 func NewOfflineProblem(space *arch.Space, d Data, obj Objective, cons []Constraint, opt OracleOptions) (*Problem, error) {
@@ -80,4 +83,31 @@ func (p *Problem) SelectTargets(names []string) error {
 	}
 	p.Targets = out
 	return nil
+}
+
+// LoadStore reads every measurement and accuracy record of a collector
+// store, for NewOfflineProblem. It fails when the store has no
+// measurements.
+func LoadStore(ctx context.Context, st store.Store) (Data, error) {
+	var d Data
+	q := store.Query{Limit: store.MaxLimit}
+	for {
+		page, err := st.Measurements(ctx, q)
+		if err != nil {
+			return d, err
+		}
+		d.Measurements = append(d.Measurements, page.Measurements...)
+		if page.Next == "" {
+			break
+		}
+		q.After = page.Next
+	}
+	if len(d.Measurements) == 0 {
+		return d, errors.New("the store has no measurements: import a dataset or run a campaign first")
+	}
+	var err error
+	if d.Accuracy, err = st.Accuracies(ctx, ""); err != nil {
+		return d, err
+	}
+	return d, nil
 }

@@ -16,10 +16,10 @@ import (
 
 // OracleOptions configures the offline oracle. The zero value is usable.
 type OracleOptions struct {
-	// Noise draws each answer from the surrogate's predictive distribution
+	// Noise draws each value from the surrogate's predictive distribution
 	// instead of returning its mean, as the EdgeTran paper's offline search
 	// did. Draws are seeded by Seed, the architecture and the target, so a
-	// pair always gets the same answer.
+	// pair always gets the same value.
 	Noise bool
 	Seed  uint64
 	// MinRecords is the least number of measurements of a measure on a
@@ -42,7 +42,7 @@ const DefaultOracleModel = "gbdt"
 
 // Oracle is the offline evaluator: per target and hardware measure, a
 // surrogate fitted on the logarithm of the available measurements predicts
-// the measure of any architecture. Its answers are predictions, labelled
+// the measure of any architecture. Its results are predictions, labelled
 // Predicted, never measurements.
 type Oracle struct {
 	space   *arch.Space
@@ -140,7 +140,7 @@ func hardwareValue(r measure.Measurement, m Measure) (float64, bool) {
 	return 0, false
 }
 
-// Targets returns the targets the oracle can answer for, sorted by key.
+// Targets returns the targets the oracle has models for, sorted by key.
 func (o *Oracle) Targets() []measure.Target { return slices.Clone(o.targets) }
 
 // Evaluate predicts the hardware measures of a on t, each with the model's

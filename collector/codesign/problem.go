@@ -3,11 +3,11 @@
 // reports the best pair, a Pareto front per target and the convergence of
 // each search strategy.
 //
-// The search is separate from evaluation: a Strategy proposes candidates and
-// observes evaluations, and an Evaluator returns the hardware measures of a
+// The search is separate from evaluation. A Strategy proposes candidates and
+// observes evaluations. An Evaluator returns the hardware measures of a
 // candidate, either from per-target surrogates (the offline oracle) or by
 // measuring it on a device through the collector's job system, which may
-// answer minutes later. Accuracy comes from an AccuracyModel fitted on
+// take minutes. Accuracy comes from an AccuracyModel fitted on
 // imported accuracy records; without one the accuracy term is dropped and
 // the report says so.
 package codesign
@@ -28,7 +28,7 @@ type Estimate struct {
 	Std  float64 `json:"std"`
 }
 
-// Kind says where the hardware numbers of an evaluation come from.
+// Kind is the origin of the hardware numbers of an evaluation.
 type Kind string
 
 // Kinds of evaluation results.
@@ -41,8 +41,8 @@ const (
 	Estimated Kind = "estimated"
 )
 
-// Result is what an Evaluator returns for one pair: the hardware measures
-// it knows (latency, energy, peak_power), each with its uncertainty. A
+// Result is the output of an Evaluator for one pair: the hardware measures
+// it obtained (latency, energy, peak_power), each with its uncertainty. A
 // measure that is unknown is absent, never zero.
 type Result struct {
 	Hardware map[Measure]Estimate
@@ -62,8 +62,8 @@ type AccuracyModel interface {
 	PredictAccuracy(a arch.Architecture) Estimate
 }
 
-// Problem is what to search: the design space, the targets, the objective,
-// the constraints, and where measures come from.
+// Problem is a co-design search problem: the design space, the targets,
+// the objective, the constraints, and the sources of the measures.
 type Problem struct {
 	Space       *arch.Space
 	Targets     []measure.Target
@@ -169,8 +169,9 @@ type Evaluation struct {
 	Objective    float64
 	ObjectiveStd float64
 	Feasible     bool
-	// Slack holds, per constraint in scope (by its String form), how far the
-	// mean is inside the limit in the measure's unit; negative is a violation.
+	// Slack maps each constraint in scope (by its String form) to how far
+	// the mean is inside the limit, in the measure's unit. A negative slack
+	// is a violation.
 	Slack map[string]float64
 	// Penalty is 0 for a feasible pair and otherwise the sum of relative
 	// violations, (value − limit)/|limit|, used to rank infeasible pairs.
@@ -178,8 +179,9 @@ type Evaluation struct {
 }
 
 // score is the value strategies minimise: the objective, plus one and the
-// penalty for infeasible pairs so that every infeasible pair ranks behind
-// every feasible pair of a normalised objective.
+// penalty for an infeasible pair. Infeasible pairs thus rank behind
+// feasible ones whenever objectives lie in [0, 1], as the paper's objective
+// does for measures inside its normalisers.
 func (e *Evaluation) score() float64 {
 	if e.Feasible {
 		return e.Objective

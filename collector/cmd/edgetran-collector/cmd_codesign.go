@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -157,8 +156,9 @@ evaluations each strategy needs to reach random search's median best.`)
 	return rep.WriteText(env.Stdout)
 }
 
-// objectiveFlags returns the paper's objective with the flags' weights and
-// normalisers replacing its own.
+// objectiveFlags returns codesign.DefaultObjective with the weights of the
+// flag replacing all of its weights and the normalisers of the flag
+// replacing the ones they name.
 func objectiveFlags(weights, normalisers string) (codesign.Objective, error) {
 	obj := codesign.DefaultObjective()
 	if weights != "" {
@@ -219,25 +219,7 @@ func loadCodesignData(ctx context.Context, dataPath, storePath string, space *ar
 		return d, fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	q := store.Query{Limit: store.MaxLimit}
-	for {
-		page, err := st.Measurements(ctx, q)
-		if err != nil {
-			return d, err
-		}
-		d.Measurements = append(d.Measurements, page.Measurements...)
-		if page.Next == "" {
-			break
-		}
-		q.After = page.Next
-	}
-	if d.Accuracy, err = st.Accuracies(ctx, ""); err != nil {
-		return d, err
-	}
-	if len(d.Measurements) == 0 {
-		return d, errors.New("the store has no measurements: import a dataset or run a campaign first")
-	}
-	return d, nil
+	return codesign.LoadStore(ctx, st)
 }
 
 func runCodesignBenchmark(ctx context.Context, env cli.Env, p *codesign.Problem, opt codesign.Options, seeds int, at string, asJSON bool) error {

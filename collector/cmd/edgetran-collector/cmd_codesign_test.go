@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/edgetran/edgetran/collector/store"
+	"github.com/edgetran/edgetran/shared/dataset"
 )
 
 func TestCodesignJSONOutput(t *testing.T) {
@@ -104,5 +108,42 @@ func TestCodesignRejectsBadInput(t *testing.T) {
 		if !strings.Contains(stderr, tt.want) {
 			t.Errorf("%s: stderr %q does not contain %q", tt.name, stderr, tt.want)
 		}
+	}
+}
+
+func TestCodesignReadsStore(t *testing.T) {
+	imp, err := dataset.LoadFile(publishedFile(t, "codesign_dataset.json"), dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "collector.db")
+	st, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range imp.Records {
+		if _, err := st.InsertMeasurement(context.Background(), r.Measurement); err != nil {
+			t.Fatal(err)
+		}
+		if r.Accuracy != nil {
+			if _, err := st.InsertAccuracy(context.Background(), *r.Accuracy); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, stderr := runCollector(t, "codesign", "--store", path, "--oracle-model", "forest",
+		"--budget", "16", "--strategy", "random", "--targets", "rpi4", "--progress", "0")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "on rpi4/cpu/pytorch/b1/s128/fp32") {
+		t.Errorf("best pair is not on the only selected target rpi4:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "accuracy: surrogate fitted on the GLUE scores") {
+		t.Errorf("output does not say where accuracy comes from:\n%s", stdout)
 	}
 }
