@@ -63,6 +63,10 @@ var headTypeIndex = map[arch.HeadType]int{
 	arch.CosineTransform: 3, arch.Convolution5: 4, arch.Convolution9: 5, arch.Convolution13: 6,
 }
 
+// kernelSizes holds the convolution width per head-type column; it avoids
+// HeadType.KernelSize, which parses the name on every call.
+var kernelSizes = [7]float64{4: 5, 5: 9, 6: 13}
+
 // Vocabulary, position and token-type table sizes of FlexiBERT 2.0, and the
 // two SST-2 labels of the classifier.
 const (
@@ -121,7 +125,7 @@ func costFeatures(dst []float64, a arch.Architecture, seqLen int) {
 			case 2, 3:
 				dst[costTransform] += s * d * math.Log2(s*d)
 			default:
-				k := float64(hd.Type.KernelSize())
+				k := kernelSizes[t]
 				dst[costConv] += 3*s*d*k + 2*s*d*d + s*k*d
 				dst[costParams] += 2*d*k + k + 2*d*d + d
 			}
