@@ -204,7 +204,7 @@ save it as a versioned JSON model file.`)
 	if err := writeModelFile(*out, p.Save); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "fitted %s on %d records of %s %s in %.2f s; wrote %s\n", kind, len(archs), *device, m, time.Since(start).Seconds(), *out)
+	fmt.Fprintf(env.Stderr, "fitted %s on %d records of %s %s in %.2f s; wrote %s\n", p.Kind(), len(archs), *device, m, time.Since(start).Seconds(), *out)
 	return nil
 }
 
