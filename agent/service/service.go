@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/kardianos/service"
@@ -49,8 +50,15 @@ type Settings struct {
 }
 
 // Validate checks that the paths are absolute and that no value can break
-// out of the rendered file (newlines, template braces, quotes).
+// out of a rendered unit or plist (newlines, quotes, backslashes, systemd
+// specifiers, template braces).
 func (s Settings) Validate() error {
+	return s.validate(true)
+}
+
+// validate checks s; unix adds the characters that systemd and launchd
+// files cannot carry, which Windows paths need (backslashes).
+func (s Settings) validate(unix bool) error {
 	var errs []error
 	for _, f := range []struct{ name, v string }{
 		{"executable", s.Executable}, {"config", s.ConfigPath}, {"outbox", s.OutboxDir},
@@ -59,11 +67,15 @@ func (s Settings) Validate() error {
 			errs = append(errs, fmt.Errorf("%s path %q: must be absolute", f.name, f.v))
 		}
 	}
+	bad := "\n\r"
+	if unix {
+		bad += "\"\\%$"
+	}
 	for _, f := range []struct{ name, v string }{
 		{"executable", s.Executable}, {"config", s.ConfigPath}, {"outbox", s.OutboxDir},
 		{"user", s.User}, {"group", s.Group}, {"log file", s.LogFile},
 	} {
-		if strings.ContainsAny(f.v, "\n\r\"\\%$") || strings.Contains(f.v, "{{") {
+		if strings.ContainsAny(f.v, bad) || strings.Contains(f.v, "{{") {
 			errs = append(errs, fmt.Errorf("%s %q: must not contain newlines, quotes, backslashes, '%%', '$' or '{{'", f.name, f.v))
 		}
 	}
@@ -92,7 +104,7 @@ func Render(platform string, s Settings) (string, error) {
 // rendered files as its templates. run is what the service manager runs; it
 // may be nil for the control commands (install, start, ...).
 func New(s Settings, run func(ctx context.Context) error) (service.Service, error) {
-	if err := s.Validate(); err != nil {
+	if err := s.validate(runtime.GOOS != "windows"); err != nil {
 		return nil, err
 	}
 	unit := renderSystemd(s)

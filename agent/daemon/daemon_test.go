@@ -1,0 +1,213 @@
+package daemon
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgetran/edgetran/agent/outbox"
+	"github.com/edgetran/edgetran/shared/arch"
+	"github.com/edgetran/edgetran/shared/measure"
+	"github.com/edgetran/edgetran/shared/wire"
+)
+
+func TestJobRoundTrip(t *testing.T) {
+	ts := startServer(t)
+	cfg := testConfig(t, ts.url(), t.TempDir())
+	runDaemon(t, testOptions(t, cfg))
+
+	job := testJob(t, "round-trip", 0.3)
+	ts.submit(job)
+	got := ts.waitResults(1, time.Minute)
+
+	r := got[0]
+	if r.ID != wire.ResultID(job.ID, 1) {
+		t.Errorf("result id = %q, want %q", r.ID, wire.ResultID(job.ID, 1))
+	}
+	if r.Kind != wire.ResultMeasurement || r.Measurement == nil {
+		t.Fatalf("result kind = %q with error %+v, want a measurement", r.Kind, r.Error)
+	}
+	m := r.Measurement
+	if err := m.Validate(); err != nil {
+		t.Errorf("measurement invalid: %v", err)
+	}
+	if want := arch.Default().ID(job.Arch); m.ArchID != want {
+		t.Errorf("arch id = %q, want %q", m.ArchID, want)
+	}
+	wantTarget := measure.Target{Device: testDevice, ComputeUnit: "cpu", Runtime: "builtin", Batch: 1, SeqLen: 16, Precision: "fp32"}
+	if m.Target != wantTarget {
+		t.Errorf("target = %+v, want %+v", m.Target, wantTarget)
+	}
+	if m.Provenance != measure.Estimated {
+		t.Errorf("provenance = %q, want estimated (estimate meter)", m.Provenance)
+	}
+	if m.Runs != 2 {
+		t.Errorf("runs = %d, want 2", m.Runs)
+	}
+	if m.Latency == nil || m.Latency.N < 2*job.MinIters {
+		t.Errorf("latency = %+v, want at least %d timed iterations", m.Latency, 2*job.MinIters)
+	}
+	if m.EnergyPerSeqJ == nil {
+		t.Errorf("energy per sequence missing; power note %q", m.Power.Note)
+	}
+	if m.JobID != job.ID || m.Attempt != 1 {
+		t.Errorf("job id, attempt = %q, %d; want %q, 1", m.JobID, m.Attempt, job.ID)
+	}
+}
+
+func TestAnnounceAndHeartbeatsStored(t *testing.T) {
+	ts := startServer(t)
+	runDaemon(t, testOptions(t, testConfig(t, ts.url(), t.TempDir())))
+	waitState(t, ts, "idle", 10*time.Second)
+
+	st, err := ts.js().Stream(t.Context(), wire.StreamHeartbeats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := st.GetLastMsgForSubject(t.Context(), wire.AnnounceSubject(testDevice))
+	if err != nil {
+		t.Fatalf("no announcement stored: %v", err)
+	}
+	if !strings.Contains(string(msg.Data), `"runtime":"builtin"`) {
+		t.Errorf("announcement %s does not list the builtin runner", msg.Data)
+	}
+}
+
+func TestRejectedJobsGetErrorResults(t *testing.T) {
+	ts := startServer(t)
+	cfg := testConfig(t, ts.url(), t.TempDir())
+	cfg.Limits.MaxIterations = 1000
+	cfg.Limits.MaxModelMemory = 64 << 20
+	runDaemon(t, testOptions(t, cfg))
+
+	outOfSpace := testJob(t, "out-of-space", 0)
+	outOfSpace.Arch.H[0] = 100
+	tooManyIters := testJob(t, "too-many-iters", 0)
+	tooManyIters.MinIters = 5000
+	tooLong := testJob(t, "too-long", 0)
+	tooLong.MinSeconds = 3000
+	tooBig := testJob(t, "too-big", 0)
+	tooBig.Batch = 256
+	tooBig.SeqLen = 512
+	unknownRunner := testJob(t, "unknown-runner", 0)
+	unknownRunner.Runner = "pytorch"
+	otherDevice := testJob(t, "other-device", 0)
+	otherDevice.Device = "someone-else"
+
+	tests := []struct {
+		name string
+		job  any
+		id   string
+		code string
+		msg  string
+	}{
+		{"malformed json", []byte(`{"id": "x", "kind": `), wire.ResultID(wire.StreamJobs+"-seq-1", 1), "invalid", "not a valid job"},
+		{"out of space", outOfSpace, wire.ResultID("out-of-space", 1), "invalid", "architecture"},
+		{"too many iterations", tooManyIters, wire.ResultID("too-many-iters", 1), "too_large", "limits.max_iterations"},
+		{"too long", tooLong, wire.ResultID("too-long", 1), "too_large", "limits.max_duration"},
+		{"model too large", tooBig, wire.ResultID("too-big", 1), "too_large", "this device allows"},
+		{"unknown runner", unknownRunner, wire.ResultID("unknown-runner", 1), "invalid", "not configured"},
+		{"other device", otherDevice, wire.ResultID("other-device", 1), "invalid", "someone-else"},
+	}
+	for _, tt := range tests {
+		ts.submit(tt.job)
+	}
+	valid := testJob(t, "valid-after-rejects", 0)
+	ts.submit(valid)
+
+	got := ts.waitResults(len(tests)+1, time.Minute)
+	byID := map[string]wire.Result{}
+	for _, r := range got {
+		byID[r.ID] = r
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, ok := byID[tt.id]
+			if !ok {
+				t.Fatalf("no result with id %q", tt.id)
+			}
+			if r.Kind != wire.ResultError || r.Error == nil {
+				t.Fatalf("kind = %q, want error", r.Kind)
+			}
+			if r.Error.Code != tt.code {
+				t.Errorf("code = %q, want %q", r.Error.Code, tt.code)
+			}
+			if !strings.Contains(r.Error.Message, tt.msg) {
+				t.Errorf("message %q does not mention %q", r.Error.Message, tt.msg)
+			}
+		})
+	}
+	if r := byID[wire.ResultID(valid.ID, 1)]; r.Kind != wire.ResultMeasurement {
+		t.Errorf("valid job after rejects: kind = %q, error %+v; want a measurement", r.Kind, r.Error)
+	}
+}
+
+func TestServerRestartMidJobResultOnce(t *testing.T) {
+	ts := startServer(t)
+	runDaemon(t, testOptions(t, testConfig(t, ts.url(), t.TempDir())))
+
+	ts.submit(testJob(t, "restart", 1.5))
+	waitState(t, ts, "busy", 30*time.Second)
+	ts.stop()
+	time.Sleep(2 * time.Second)
+	ts.start()
+
+	ts.waitResults(1, time.Minute)
+	// Let redelivery and re-sends play out before counting.
+	time.Sleep(5 * time.Second)
+	got := ts.results()
+	if len(got) != 1 {
+		t.Fatalf("results stream holds %d messages, want exactly 1: %+v", len(got), got)
+	}
+	if got[0].ID != wire.ResultID("restart", 1) || got[0].Kind != wire.ResultMeasurement {
+		t.Errorf("result = %s %s, want a measurement for restart#1", got[0].ID, got[0].Kind)
+	}
+}
+
+func TestOutboxSurvivesRestartWhileServerDown(t *testing.T) {
+	ts := startServer(t)
+	obDir := t.TempDir()
+	cfg := testConfig(t, ts.url(), obDir)
+	stop := runDaemon(t, testOptions(t, cfg))
+
+	ts.submit(testJob(t, "outbox", 1))
+	waitState(t, ts, "busy", 30*time.Second)
+	ts.stop()
+
+	// The job finishes while the server is down, so its result can only go
+	// to the outbox; give it time, then stop the agent.
+	waitOutbox(t, stop, obDir, 1)
+
+	// A new agent starts while the server is still down, then the server
+	// comes back.
+	runDaemon(t, testOptions(t, cfg))
+	time.Sleep(500 * time.Millisecond)
+	ts.start()
+
+	ts.waitResults(1, time.Minute)
+	time.Sleep(5 * time.Second)
+	got := ts.results()
+	if len(got) != 1 {
+		t.Fatalf("results stream holds %d messages, want exactly 1", len(got))
+	}
+	if got[0].ID != wire.ResultID("outbox", 1) {
+		t.Errorf("result id = %q, want outbox#1", got[0].ID)
+	}
+}
+
+// waitOutbox waits for the running daemon's outbox to hold n entries by
+// watching its heartbeat-free state: it stops the daemon once 20 seconds
+// have passed or the job must have finished, then checks the file.
+func waitOutbox(t *testing.T, stop func(), dir string, n int) {
+	t.Helper()
+	time.Sleep(8 * time.Second)
+	stop()
+	ob, err := outbox.Open(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	if ob.Len() != n {
+		t.Fatalf("outbox holds %d results after the agent stopped, want %d", ob.Len(), n)
+	}
+}
