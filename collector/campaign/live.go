@@ -81,8 +81,8 @@ func (l *Live) Initial(rng *rand.Rand, n int, measured map[string]bool) ([]Candi
 
 // Evaluate submits one job per architecture, then waits for each in turn,
 // resubmitting a failed or timed-out job up to Retries times. A job that
-// still fails becomes an Outcome.Err, so the campaign goes on without it;
-// only a cancelled ctx or a submission error aborts the call.
+// still fails becomes an Outcome.Err, so the campaign goes on without it.
+// Only a cancelled ctx or a submission error aborts the call.
 func (l *Live) Evaluate(ctx context.Context, archs []arch.Architecture) ([]Outcome, error) {
 	if l.Jobs == nil {
 		return nil, errors.New("live evaluator has no job manager")

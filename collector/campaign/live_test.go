@@ -59,8 +59,8 @@ func startCollector(t *testing.T, ctx context.Context) (*jobs.Manager, jetstream
 	return jm, js
 }
 
-// runAgent answers every profile job of liveDevice the way an agent
-// publishes a result. The device is simulated at this boundary only: the
+// runAgent publishes a result for every profile job of liveDevice, as an
+// agent does. The device is simulated at this boundary only: the
 // latency per sequence is 1 ns per floating-point operation plus 1 ms, and
 // jobs whose architecture has 12 layers fail, as a runner error would.
 func runAgent(t *testing.T, ctx context.Context, js jetstream.JetStream) {

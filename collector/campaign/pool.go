@@ -17,8 +17,8 @@ type PoolItem struct {
 }
 
 // Pool is an Evaluator that picks only from a fixed set of measured
-// architectures and answers with their recorded values, so campaigns can be
-// replayed offline to compare strategies by the measurements they need.
+// architectures and returns their recorded values. Campaigns replayed on a
+// pool compare strategies offline by the measurements they need.
 type Pool struct {
 	space *arch.Space
 	items []PoolItem
@@ -82,10 +82,10 @@ func (p *Pool) Candidates(rng *rand.Rand, n int, measured map[string]bool) ([]Ca
 }
 
 // Initial draws a Latin-hypercube sample of n architectures from the space
-// (half narrow, half wide) and replaces each by the nearest unmeasured pool
-// item of the same width class in standardised cost-feature space, because
-// a pool holds only what was measured. When a class runs out, items of the
-// other class are used.
+// (half narrow, half wide). A pool contains only what was measured, so each
+// sample is replaced by the nearest unmeasured pool item of the same width
+// class in standardised cost-feature space. When a class runs out, items of
+// the other class are used.
 func (p *Pool) Initial(rng *rand.Rand, n int, measured map[string]bool) ([]Candidate, error) {
 	feat, err := surrogate.NewFeaturizer(p.space, surrogate.ArchFeatures, 0)
 	if err != nil {

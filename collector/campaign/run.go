@@ -14,7 +14,7 @@ import (
 // StateVersion is the format version of State; Run rejects other versions.
 const StateVersion = 1
 
-// Status is where a campaign stands.
+// Status is the state of a campaign: running, or the reason it stopped.
 type Status string
 
 const (
@@ -53,7 +53,7 @@ type State struct {
 	TargetKey string   `json:"target"` // measure.Target.Key of the target
 	Config    Config   `json:"config"`
 	Status    Status   `json:"status"`
-	Reason    string   `json:"reason,omitempty"` // why the campaign stopped
+	Reason    string   `json:"reason,omitempty"` // explanation of the stop, with the figures involved
 	Test      []Sample `json:"test"`
 	Train     []Sample `json:"train"`
 	// Failed lists arch ids whose measurement failed; they are not retried.

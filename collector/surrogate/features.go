@@ -7,7 +7,7 @@ import (
 	"github.com/edgetran/edgetran/shared/arch"
 )
 
-// FeatureSet selects the inputs a regressor sees.
+// FeatureSet selects the inputs of a regressor.
 type FeatureSet string
 
 // The feature sets. The zero value means the model's own default.

@@ -100,6 +100,14 @@ type Predictor struct {
 // about ten times more. With fewer than 10 records KindBest fits the
 // ensemble.
 func Fit(archs []arch.Architecture, y []float64, opts Options) (*Predictor, error) {
+	if len(archs) != len(y) {
+		return nil, fmt.Errorf("surrogate: %d architectures but %d targets", len(archs), len(y))
+	}
+	for i, v := range y {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("surrogate: target %d = %v: must be a positive finite number", i, v)
+		}
+	}
 	kind, err := ParseKind(string(opts.Kind))
 	if err != nil {
 		return nil, err
@@ -109,14 +117,7 @@ func Fit(archs []arch.Architecture, y []float64, opts Options) (*Predictor, erro
 			return nil, err
 		}
 	}
-	if len(archs) != len(y) {
-		return nil, fmt.Errorf("surrogate: %d architectures but %d targets", len(archs), len(y))
-	}
-	for i, v := range y {
-		if !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("surrogate: target %d = %v: must be a positive finite number", i, v)
-		}
-	}
+
 	p, err := newPredictor(opts)
 	if err != nil {
 		return nil, err
@@ -128,6 +129,7 @@ func Fit(archs []arch.Architecture, y []float64, opts Options) (*Predictor, erro
 			return nil, fmt.Errorf("surrogate: architecture %d: %w", i, err)
 		}
 	}
+
 	target := y
 	if p.transform == Log {
 		target = make([]float64, len(y))

@@ -21,7 +21,7 @@ type Tree struct {
 }
 
 // node packs one node into 24 bytes, so a walk touches one cache line per
-// level instead of five slices; prediction speed is bound by these loads.
+// level instead of five slices. These loads bound the prediction speed.
 type node struct {
 	threshold float64 // split threshold, or the leaf value
 	feature   int32   // -1 for a leaf
@@ -103,11 +103,11 @@ func newPresorted(x [][]float64) *presorted {
 }
 
 // cartBuilder grows one exact (not histogram) least-squares tree, the
-// DecisionTreeRegressor of the published baseline: every feature is
-// considered at every node, a split minimises the weighted sum of squared
-// errors, thresholds are midpoints between distinct values, and growth stops
-// only at pure nodes, nodes whose rows share one feature vector, or maxDepth
-// (0: unlimited).
+// DecisionTreeRegressor of the published baseline. Every feature is
+// considered at every node, and a split minimises the weighted sum of
+// squared errors at the midpoint between two distinct values. Growth stops
+// only at pure nodes, at nodes whose rows share one feature vector, or at
+// maxDepth (0: unlimited).
 type cartBuilder struct {
 	p        *presorted
 	y        []float64

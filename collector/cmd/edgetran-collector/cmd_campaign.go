@@ -30,9 +30,9 @@ rule held (normalised test MSE below --threshold for --patience rounds).`)
 	device := fs.String("device", "", "published device `NAME` (required)")
 	metric := fs.String("metric", "latency", "latency, energy or peak_power")
 	strategy := fs.String("strategy", "uncertainty", "uncertainty or random")
-	// The ensemble fits in a fraction of a second on a hundred records; best
-	// cross-validates two models every round, which makes a replay of
-	// hundreds of rounds take minutes.
+	// The ensemble fits in a fraction of a second on a hundred records. Best
+	// cross-validates two models every round, so a replay of hundreds of
+	// rounds would take minutes.
 	model := fs.String("model", "ensemble", "surrogate model: ensemble, linear, hybrid, gp, gbdt, paper or best")
 	seed := fs.Uint64("seed", 1, "random seed")
 	budget := fs.Int("budget", 0, "maximum measurements, test sample included (0: the pool size)")

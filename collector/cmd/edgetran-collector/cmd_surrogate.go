@@ -310,7 +310,8 @@ func parseMetrics(s string) ([]surrogate.Metric, error) {
 	return []surrogate.Metric{m}, nil
 }
 
-// parseKinds resolves --model; the paper baseline is always included.
+// parseKinds resolves --model and adds the paper baseline, which every
+// evaluation reports beside the chosen model.
 func parseKinds(s string) ([]surrogate.Kind, error) {
 	if s == "all" {
 		return append([]surrogate.Kind{surrogate.KindBest}, surrogate.Kinds...), nil
