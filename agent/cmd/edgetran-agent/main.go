@@ -17,6 +17,13 @@ func commands() []cli.Command {
 	return []cli.Command{
 		// One entry per subcommand, e.g. benchCommand(),
 		benchCommand(),
+		runCommand(),
+		installCommand(),
+		uninstallCommand(),
+		startCommand(),
+		stopCommand(),
+		statusCommand(),
+		serviceRenderCommand(),
 		probeCommand(),
 		powerCommand(),
 	}
