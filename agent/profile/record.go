@@ -89,7 +89,11 @@ func Spread(runMeans []float64) float64 {
 	}
 	sorted := slices.Clone(runMeans)
 	slices.Sort(sorted)
-	median := stat.Quantile(0.5, stat.LinInterp, sorted, nil)
+	n := len(sorted)
+	median := sorted[n/2]
+	if n%2 == 0 {
+		median = (sorted[n/2-1] + sorted[n/2]) / 2
+	}
 	if median <= 0 {
 		return 0
 	}
@@ -98,8 +102,10 @@ func Spread(runMeans []float64) float64 {
 
 // addPower fills the power figures from the sampler. Energy is summed over
 // the timed windows of all runs and divided by the sequences they processed;
-// net energy subtracts the idle mean power over the same time. A figure that
-// the sampler cannot support stays nil and the reason goes into Power.Note.
+// net energy subtracts the idle mean power over the same time. Energy stays
+// nil when any run's window has none (too few samples, a counter wrap of
+// unknown range). A window with gaps or failed reads still reports its
+// energy, integrated across the gap, and its flags go into Power.Note.
 func (p *Profiler) addPower(m *measure.Measurement, sampler *meter.Sampler, runs []runRecord, idleStart, idleEnd time.Time, batch int, logger *slog.Logger) {
 	info := sampler.Info()
 	src := &measure.PowerSource{Meter: info.Name, Estimated: info.Estimated}
@@ -115,14 +121,16 @@ func (p *Profiler) addPower(m *measure.Measurement, sampler *meter.Sampler, runs
 	var idleW float64 = math.NaN()
 	if idleEnd.After(idleStart) {
 		idle, err := sampler.Window(idleStart, idleEnd)
-		switch {
-		case err != nil:
+		if err != nil {
 			notes = append(notes, "idle baseline: "+err.Error())
-		case idle.Missing || idle.Failed:
-			notes = append(notes, "idle baseline: "+idle.Note)
-		case positive(idle.MeanW):
-			idleW = idle.MeanW
-			m.IdlePowerW = measure.Float(idleW)
+		} else {
+			if idle.Missing || idle.Failed {
+				notes = append(notes, "idle baseline: "+idle.Note)
+			}
+			if positive(idle.MeanW) {
+				idleW = idle.MeanW
+				m.IdlePowerW = measure.Float(idleW)
+			}
 		}
 	}
 
@@ -138,8 +146,10 @@ func (p *Profiler) addPower(m *measure.Measurement, sampler *meter.Sampler, runs
 			complete = false
 			continue
 		}
-		if w.Missing || w.Failed || !w.HasEnergy() {
+		if w.Missing || w.Failed {
 			notes = append(notes, fmt.Sprintf("run %d: %s", i+1, w.Note))
+		}
+		if !w.HasEnergy() {
 			complete = false
 		}
 		if w.HasEnergy() {
