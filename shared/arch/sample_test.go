@@ -93,7 +93,7 @@ func TestLatinHypercubeSplitsNarrowAndWide(t *testing.T) {
 
 // With 60 members per group, each of the 6 depth strata of width 1/6 holds
 // exactly 10 of the 60 equal strata, so every depth appears exactly 10
-// times; independent uniform draws would almost never be this even.
+// times. Independent uniform draws would almost never be this even.
 func TestLatinHypercubeStratifiesDepth(t *testing.T) {
 	s := Default()
 	sample := s.LatinHypercube(seeded(3), 120)

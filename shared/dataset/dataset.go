@@ -19,6 +19,10 @@
 // positive, the device is unknown, the embedding disagrees with the
 // architecture, or the architecture lies outside the space. The other rows
 // are still imported.
+//
+// The published files hold one mean per measure, so imported measurements
+// have no latency statistics, no power trace and no measurement time
+// (MeasuredAt is zero).
 package dataset
 
 import (
