@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,34 @@ func TestDeviceIDMissingMachineID(t *testing.T) {
 	_, err := Parse([]byte("device: {root: testdata/nonexistent}\n"))
 	if err == nil || !strings.Contains(err.Error(), "set device.id") {
 		t.Errorf("error = %v, want advice to set device.id", err)
+	}
+}
+
+func TestExampleConfigParses(t *testing.T) {
+	data, err := os.ReadFile("../../installers/agent.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Give an id so the test does not depend on this machine's machine-id.
+	doc := strings.Replace(string(data), "  id: \"\"", "  id: example-device", 1)
+	c, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Device.ID != "example-device" {
+		t.Fatalf("device id = %q; the example's id line changed", c.Device.ID)
+	}
+	d := Default()
+	if c.Outbox.Dir != d.Outbox.Dir || c.Outbox.MaxBytes != d.Outbox.MaxBytes {
+		t.Errorf("outbox = %+v, want the defaults %+v", c.Outbox, d.Outbox)
+	}
+	if c.HeartbeatInterval != d.HeartbeatInterval || c.NATS.AckWait != d.NATS.AckWait {
+		t.Errorf("heartbeat %v ack wait %v, want the defaults %v and %v", c.HeartbeatInterval, c.NATS.AckWait, d.HeartbeatInterval, d.NATS.AckWait)
+	}
+	if c.Limits.MaxIterations != d.Limits.MaxIterations || c.Limits.MaxDuration != d.Limits.MaxDuration {
+		t.Errorf("limits = %+v, want the defaults %+v", c.Limits, d.Limits)
+	}
+	if len(c.Runners) != 1 || c.Runners[0].Name != "builtin" {
+		t.Errorf("runners = %+v, want the builtin runner", c.Runners)
 	}
 }
