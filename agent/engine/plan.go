@@ -76,8 +76,13 @@ func knownHead(t arch.HeadType) bool {
 	case arch.ScaledDotProduct, arch.WeightedMultiply, arch.FourierTransform, arch.CosineTransform:
 		return true
 	}
-	return t.Kind() == "c" && t.KernelSize() > 0 && t.KernelSize()%2 == 1
+	k := t.KernelSize()
+	return t.Kind() == "c" && k > 0 && k%2 == 1 && k <= maxKernel
 }
+
+// maxKernel bounds convolution kernels: a kernel wider than twice the
+// longest sequence only multiplies zero padding.
+const maxKernel = 2*arch.MaxPositions + 1
 
 // plan is the memory plan of a model, in float32 elements unless named
 // otherwise, computed before anything is allocated. New allocates exactly
