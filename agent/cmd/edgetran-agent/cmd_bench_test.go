@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/edgetran/edgetran/shared/cli"
+	"github.com/edgetran/edgetran/shared/measure"
 )
 
 func runBenchArgs(t *testing.T, args ...string) (string, error) {
@@ -89,10 +90,12 @@ func TestBenchWritesJSONLines(t *testing.T) {
 	}
 	for i, line := range lines {
 		var r struct {
-			ArchID  string  `json:"arch_id"`
-			Runtime string  `json:"runtime"`
-			Batch   int     `json:"batch"`
-			SeqLen  int     `json:"seq_len"`
+			ArchID string `json:"arch_id"`
+			Target struct {
+				Runtime string `json:"runtime"`
+				Batch   int    `json:"batch"`
+				SeqLen  int    `json:"seq_len"`
+			} `json:"target"`
 			FLOPs   float64 `json:"flops"`
 			GFLOPS  float64 `json:"gflops"`
 			GEMM    float64 `json:"gemm_gflops"`
@@ -104,8 +107,8 @@ func TestBenchWritesJSONLines(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
-		if len(r.ArchID) != 32 || r.Runtime != "builtin" || r.Batch != 1 || r.SeqLen != 8 {
-			t.Errorf("line %d: id %q, runtime %q, batch %d, seq %d", i+1, r.ArchID, r.Runtime, r.Batch, r.SeqLen)
+		if len(r.ArchID) != 32 || r.Target.Runtime != "builtin" || r.Target.Batch != 1 || r.Target.SeqLen != 8 {
+			t.Errorf("line %d: id %q, target %+v", i+1, r.ArchID, r.Target)
 		}
 		if r.Latency.N != 2 || r.Latency.Mean <= 0 || r.Latency.P99 < r.Latency.P50 {
 			t.Errorf("line %d: latency %+v", i+1, r.Latency)
@@ -123,5 +126,47 @@ func TestBenchPrintsTable(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "gemm_gflops") || !strings.Contains(stdout, "bert-tiny") {
 		t.Errorf("table lacks the header or the preset:\n%s", stdout)
+	}
+}
+
+func TestBenchRecordsAreMeasurements(t *testing.T) {
+	stdout, err := runBenchArgs(t, "--preset", "bert-tiny", "--seq", "8", "--runs", "3", "--repeats", "2",
+		"--min-duration", "200ms", "--meter", "estimate", "--estimate-idle-w", "3", "--estimate-max-w", "12",
+		"--idle", "200ms", "--device", "bench-dev", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m measure.Measurement
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Validate(); err != nil {
+		t.Errorf("bench record is not a valid measurement: %v", err)
+	}
+	if m.Provenance != measure.Estimated || m.Power == nil || m.Power.Meter != "estimate" {
+		t.Errorf("provenance %q power %+v, want an estimate from the estimate meter", m.Provenance, m.Power)
+	}
+	if m.EnergyPerSeqJ == nil || m.MeanPowerW == nil {
+		t.Errorf("energy %v mean power %v, want both from the meter", m.EnergyPerSeqJ, m.MeanPowerW)
+	}
+	if m.Runs != 2 || m.Target.Device != "bench-dev" {
+		t.Errorf("runs %d device %q, want 2 and bench-dev", m.Runs, m.Target.Device)
+	}
+}
+
+func TestBenchRejectsUnknownMeterAndRuntime(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		text string
+	}{
+		{[]string{"--preset", "bert-tiny", "--meter", "geiger"}, "geiger"},
+		{[]string{"--preset", "bert-tiny", "--runtime", "pytorch"}, "only builtin exists"},
+		{[]string{"--preset", "bert-tiny", "--repeats", "0"}, "--repeats 0"},
+	} {
+		_, err := runBenchArgs(t, tc.args...)
+		var usage *cli.UsageError
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), tc.text) {
+			t.Errorf("args %v: error %v, want a usage error mentioning %q", tc.args, err, tc.text)
+		}
 	}
 }
