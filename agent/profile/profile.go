@@ -67,6 +67,9 @@ type Profiler struct {
 	// index (from 0), the iterations done in that run, and the run's elapsed
 	// time.
 	Progress func(run, iters int, elapsed time.Duration)
+	// Prepared, when set, is called once with the prepared model before
+	// warm-up, e.g. to record its MemoryBytes.
+	Prepared func(runner.Model)
 }
 
 // runRecord is one timed window.
@@ -92,6 +95,9 @@ func (p *Profiler) Profile(ctx context.Context, r runner.Runner, spec runner.Spe
 		return nil, fmt.Errorf("prepare %s on runner %s: %w", archID, r.Info().Name, err)
 	}
 	defer model.Close()
+	if p.Prepared != nil {
+		p.Prepared(model)
+	}
 
 	if s.Warmup > 0 {
 		warm := make([]runner.Iteration, s.Warmup)

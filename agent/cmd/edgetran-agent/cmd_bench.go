@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -18,9 +20,12 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/edgetran/edgetran/agent/config"
 	"github.com/edgetran/edgetran/agent/engine"
 	"github.com/edgetran/edgetran/agent/profile"
 	"github.com/edgetran/edgetran/agent/runner"
+	"github.com/edgetran/edgetran/platforms/detect"
+	"github.com/edgetran/edgetran/platforms/meter"
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/cli"
 	"github.com/edgetran/edgetran/shared/measure"
@@ -29,17 +34,20 @@ import (
 func benchCommand() cli.Command {
 	return cli.Command{
 		Name:    "bench",
-		Summary: "time architectures on the builtin engine",
+		Summary: "profile architectures on this machine: latency, energy and power",
 		Run:     runBench,
 	}
 }
 
 // benchOptions are the parsed flags of bench.
 type benchOptions struct {
-	batch, seq, warmup, runs, threads int
-	minDuration                       time.Duration
-	jsonOut                           bool
-	outPath                           string
+	batch, seq, warmup, runs, threads, repeats int
+	minDuration, interval, idle                time.Duration
+	jsonOut                                    bool
+	outPath                                    string
+	meterName, runtimeName, configPath         string
+	device                                     string
+	meters                                     meterFlags
 }
 
 // benchTarget is one architecture to time, with a label for the table.
@@ -48,37 +56,36 @@ type benchTarget struct {
 	arch  arch.Architecture
 }
 
-// benchResult is one line of bench's JSON output.
+// benchResult is one line of bench's JSON output: the measurement record
+// the agent would publish for a job, plus the engine figures of a bench run.
+// It decodes as a measure.Measurement.
 type benchResult struct {
-	ArchID         string               `json:"arch_id"`
-	Label          string               `json:"label"`
-	Arch           arch.Architecture    `json:"arch"`
-	Runtime        string               `json:"runtime"`
-	RuntimeVersion string               `json:"runtime_version"`
-	Batch          int                  `json:"batch"`
-	SeqLen         int                  `json:"seq_len"`
-	Threads        int                  `json:"threads"`
-	Latency        measure.LatencyStats `json:"latency_s"` // per forward pass of the whole batch
-	FLOPs          float64              `json:"flops"`     // design-space count per forward pass
-	GFLOPS         float64              `json:"gflops"`    // FLOPs / mean latency
+	measure.Measurement
+	Label   string  `json:"label"`
+	Threads int     `json:"threads"`
+	GFLOPS  float64 `json:"gflops"` // FLOPs / mean latency
 	// GEMMGFLOPS is gonum's blas32.Gemm throughput at this model's widest
 	// shapes, measured in the same run: the reference the engine is judged
 	// against.
 	GEMMGFLOPS float64 `json:"gemm_gflops"`
 	// EngineGEMMGFLOPS is the engine's own tiled product at the same shapes.
 	EngineGEMMGFLOPS float64 `json:"engine_gemm_gflops"`
-	MemoryBytes      int64   `json:"memory_bytes"`           // the engine's allocation plan
+	MemoryBytes      int64   `json:"memory_bytes"`           // the runner's memory estimate of the prepared model
 	EstimatedMemory  int64   `json:"estimated_memory_bytes"` // the design-space estimate
 }
 
 func runBench(ctx context.Context, env cli.Env, args []string) error {
 	fs := cli.NewFlagSet(env, "bench", "bench [--preset NAMES] [--arch FILE] [--random N --seed S] [flags]", `
-Time FlexiBERT 2.0 architectures on the builtin engine of this machine and
-report per-pass latency statistics, achieved GFLOP/s (design-space FLOP
-count over mean latency) and, for reference, gonum's SGEMM throughput at the
-model's widest matrix shapes measured in the same run. Architectures come
-from presets, a JSON file, random samples of the default design space, or
-any mix of them. Prints a table, or JSON lines with --json.`)
+Profile FlexiBERT 2.0 architectures on this machine with the same method as
+profile jobs: warm-up, an idle-power baseline, timed repeats until both
+--runs passes and --min-duration are reached while --meter is sampled.
+Reports per-pass latency statistics, energy per sequence and mean power
+(labelled estimates when the meter is the estimate model), achieved GFLOP/s
+(design-space FLOP count over mean latency) and, for reference, gonum's
+SGEMM throughput at the model's widest matrix shapes measured in the same
+run. Architectures come from presets, a JSON file, random samples of the
+default design space, or any mix of them. Prints a table, or with --json
+one measurement record per architecture as JSON lines.`)
 	presets := fs.String("preset", "", "comma-separated preset `names` ("+strings.Join(arch.PresetNames(), ", ")+")")
 	archFile := fs.String("arch", "", "JSON `file` with one architecture object or a list of them")
 	random := fs.Int("random", 0, "number of random architectures from the default design space")
@@ -87,8 +94,16 @@ any mix of them. Prints a table, or JSON lines with --json.`)
 	fs.IntVar(&o.batch, "batch", 1, "sequences per forward pass")
 	fs.IntVar(&o.seq, "seq", 128, "tokens per sequence (1 to 512)")
 	fs.IntVar(&o.warmup, "warmup", 1, "untimed forward passes before timing")
-	fs.IntVar(&o.runs, "runs", 10, "timed forward passes, at least")
-	fs.DurationVar(&o.minDuration, "min-duration", 0, "keep timing until this much time has passed as well, e.g. 10s")
+	fs.IntVar(&o.runs, "runs", 10, "timed forward passes per repeat, at least")
+	fs.DurationVar(&o.minDuration, "min-duration", 0, "keep each repeat timing until this much time has passed as well, e.g. 10s; with a meter, give it at least 20 sampling intervals or energy stays unknown")
+	fs.IntVar(&o.repeats, "repeats", 1, "timed repeats; a run-to-run spread above 10% is flagged")
+	fs.StringVar(&o.meterName, "meter", "none", "power meter `name`: none (latency only), auto, or a name from 'edgetran-agent probe'")
+	fs.DurationVar(&o.interval, "interval", 50*time.Millisecond, "power sampling `interval`")
+	fs.DurationVar(&o.idle, "idle", 2*time.Second, "idle-power baseline before the timed repeats, when a meter is used")
+	fs.StringVar(&o.runtimeName, "runtime", "builtin", "runner `name`: builtin, or a runner from --config")
+	fs.StringVar(&o.configPath, "config", "", "agent configuration `file` whose runners --runtime may name")
+	fs.StringVar(&o.device, "device", "", "device `id` in the records' target; default: derived from /etc/machine-id, else \"local\"")
+	o.meters.register(fs)
 	fs.IntVar(&o.threads, "threads", 0, "threads for the engine and the SGEMM reference (0: all cores)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per architecture instead of a table")
 	fs.StringVar(&o.outPath, "out", "", "also write the JSON lines to this `file`")
@@ -139,6 +154,12 @@ func (o benchOptions) validate(random int) error {
 		return cli.Usagef("--threads %d: must not be negative", o.threads)
 	case random < 0:
 		return cli.Usagef("--random %d: must not be negative", random)
+	case o.repeats < 1:
+		return cli.Usagef("--repeats %d: must be at least 1", o.repeats)
+	case o.interval < time.Millisecond:
+		return cli.Usagef("--interval %v: must be at least 1ms", o.interval)
+	case o.idle < 0:
+		return cli.Usagef("--idle %v: must not be negative", o.idle)
 	}
 	return nil
 }
@@ -216,11 +237,15 @@ func benchAll(ctx context.Context, env cli.Env, o benchOptions, targets []benchT
 			progressbar.OptionSetDescription("bench"), progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
 	}
-	r := engine.NewRunner(engine.Options{Threads: o.threads})
+	r, prof, closeMeter, err := benchSetup(ctx, env, o)
+	if err != nil {
+		return err
+	}
+	defer closeMeter()
 	gemms := gemmCache{}
 	results := make([]benchResult, 0, len(targets))
 	for _, t := range targets {
-		res, err := benchOne(ctx, r, o, t, seed, gemms)
+		res, err := benchOne(ctx, r, prof, o, t, seed, gemms)
 		if err != nil {
 			return err
 		}
@@ -245,34 +270,88 @@ func benchAll(ctx context.Context, env cli.Env, o benchOptions, targets []benchT
 	return nil
 }
 
-func benchOne(ctx context.Context, r *engine.Runner, o benchOptions, t benchTarget, seed uint64, gemms gemmCache) (benchResult, error) {
+// benchSetup returns the runner named by --runtime, a profiler with the
+// meter named by --meter, and a function that closes the meter.
+func benchSetup(ctx context.Context, env cli.Env, o benchOptions) (runner.Runner, *profile.Profiler, func(), error) {
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var r runner.Runner
+	if o.runtimeName == "builtin" && o.configPath == "" {
+		r = engine.NewRunner(engine.Options{Threads: o.threads})
+	} else {
+		if o.configPath == "" {
+			return nil, nil, nil, cli.Usagef("--runtime %q: only builtin exists without --config", o.runtimeName)
+		}
+		cfg, err := config.Load(o.configPath)
+		if err != nil {
+			return nil, nil, nil, cli.Usagef("%v", err)
+		}
+		runners, err := buildRunners(cfg)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if r = runners[o.runtimeName]; r == nil {
+			return nil, nil, nil, cli.Usagef("--runtime %q: not a runner in %s", o.runtimeName, o.configPath)
+		}
+		if _, builtin := r.(*engine.Runner); builtin {
+			r = engine.NewRunner(engine.Options{Threads: o.threads})
+		}
+	}
+
+	prof := &profile.Profiler{Space: arch.Default(), Logger: logger, SysRoot: filepath.Dir(filepath.Clean(o.meters.sysfsRoot))}
+	closeMeter := func() {}
+	if o.meterName != "none" {
+		opts := o.meters.options(logger, o.interval)
+		var m meter.Meter
+		var err error
+		if o.meterName == "auto" {
+			m, err = detect.Best(ctx, opts)
+		} else {
+			m, err = detect.Open(ctx, o.meterName, opts)
+		}
+		if err != nil {
+			return nil, nil, nil, cli.Usagef("--meter %s: %v", o.meterName, err)
+		}
+		closeMeter = func() { m.Close() }
+		prof.Power = &profile.Power{Meter: m, Interval: max(o.interval, m.Info().MinInterval)}
+	}
+	return r, prof, closeMeter, nil
+}
+
+// benchDevice returns --device, else the id derived from the machine id,
+// else "local".
+func benchDevice(o benchOptions) string {
+	if o.device != "" {
+		return o.device
+	}
+	if id, err := config.DeriveDeviceID("/"); err == nil {
+		return id
+	}
+	return "local"
+}
+
+func benchOne(ctx context.Context, r runner.Runner, prof *profile.Profiler, o benchOptions, t benchTarget, seed uint64, gemms gemmCache) (benchResult, error) {
 	space := arch.Default()
 	id := space.ID(t.arch)
 	spec := runner.Spec{Arch: t.arch, Batch: o.batch, SeqLen: o.seq, Precision: "fp32", Seed: seed}
-	model, err := r.Prepare(ctx, spec)
-	if err != nil {
-		return benchResult{}, fmt.Errorf("prepare %s (%s): %w", t.label, id, err)
+	var memory int64
+	p := *prof
+	p.Prepared = func(m runner.Model) { memory = m.MemoryBytes() }
+	settings := profile.Settings{Warmup: o.warmup, MinIters: o.runs, MinDuration: o.minDuration, Repeats: o.repeats}
+	if p.Power != nil {
+		settings.IdleWindow = o.idle
 	}
-	defer model.Close()
-	iters, err := timeIterations(ctx, model, o.warmup, o.runs, o.minDuration)
+	job := profile.Job{ID: fmt.Sprintf("bench-%s-%d", id, time.Now().UnixNano()), Device: benchDevice(o), AgentVersion: agentVersion()}
+	m, err := p.Profile(ctx, r, spec, settings, job)
 	if err != nil {
-		return benchResult{}, fmt.Errorf("time %s (%s): %w", t.label, id, err)
-	}
-	seconds := make([]float64, len(iters))
-	for i, it := range iters {
-		seconds[i] = it.Duration().Seconds()
+		return benchResult{}, fmt.Errorf("bench %s (%s): %w", t.label, id, err)
 	}
 
-	features := space.Features(t.arch, o.batch, o.seq)
-	info := r.Info()
 	res := benchResult{
-		ArchID: id, Label: t.label, Arch: t.arch,
-		Runtime: info.Runtime, RuntimeVersion: info.Version,
-		Batch: o.batch, SeqLen: o.seq, Threads: o.threads,
-		Latency:         profile.LatencyStats(seconds),
-		FLOPs:           features.FLOPs(),
-		MemoryBytes:     model.MemoryBytes(),
-		EstimatedMemory: features.MemoryBytes(),
+		Measurement:     *m,
+		Label:           t.label,
+		Threads:         o.threads,
+		MemoryBytes:     memory,
+		EstimatedMemory: space.Features(t.arch, o.batch, o.seq).MemoryBytes(),
 	}
 	if res.Threads == 0 {
 		res.Threads = runtime.GOMAXPROCS(0)
@@ -280,26 +359,6 @@ func benchOne(ctx context.Context, r *engine.Runner, o benchOptions, t benchTarg
 	res.GFLOPS = res.FLOPs / res.Latency.Mean / 1e9
 	res.GEMMGFLOPS, res.EngineGEMMGFLOPS = gemms.measure(modelShapes(t.arch, o.batch*o.seq), o.threads)
 	return res, nil
-}
-
-// timeIterations runs warmup untimed passes, then timed passes until both
-// runs passes and minDuration are reached, and returns the timed ones. It is
-// the one place to swap for a richer measurement method.
-func timeIterations(ctx context.Context, model runner.Model, warmup, runs int, minDuration time.Duration) ([]runner.Iteration, error) {
-	if warmup > 0 {
-		if _, err := model.Run(ctx, make([]runner.Iteration, warmup)); err != nil {
-			return nil, err
-		}
-	}
-	iters := make([]runner.Iteration, 0, runs)
-	one := make([]runner.Iteration, 1)
-	for len(iters) < runs || iters[len(iters)-1].End.Sub(iters[0].Start) < minDuration {
-		if _, err := model.Run(ctx, one); err != nil {
-			return nil, err
-		}
-		iters = append(iters, one[0])
-	}
-	return iters, nil
 }
 
 // gemmShape is an m×k by k×n product.
@@ -366,6 +425,26 @@ func gonumGEMM(s gemmShape, minDuration time.Duration) float64 {
 	return 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(reps) / time.Since(start).Seconds() / 1e9
 }
 
+// optional formats v×scale, or "-" when v is unknown.
+func optional(v *float64, scale float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", *v*scale)
+}
+
+// powerLabel names the meter, marking estimates.
+func powerLabel(p *measure.PowerSource) string {
+	switch {
+	case p == nil:
+		return "none"
+	case p.Estimated:
+		return p.Meter + " (estimate)"
+	default:
+		return p.Meter
+	}
+}
+
 func writeJSONLine(w io.Writer, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -377,12 +456,13 @@ func writeJSONLine(w io.Writer, v any) error {
 
 func printBenchTable(w io.Writer, results []benchResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "label\tarch_id\tlayers\tmean_ms\tp50_ms\tp90_ms\tstd_ms\tn\tgflops\tgemm_gflops\t% of gemm\t")
+	fmt.Fprintln(tw, "label\tarch_id\tlayers\tmean_ms\tp50_ms\tp90_ms\tstd_ms\tn\tgflops\tgemm_gflops\t% of gemm\tmj_per_seq\tmean_w\tpower\t")
 	for _, r := range results {
 		l := r.Latency
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.0f%%\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.0f%%\t%s\t%s\t%s\t\n",
 			r.Label, r.ArchID[:12], r.Arch.L, 1e3*l.Mean, 1e3*l.P50, 1e3*l.P90, 1e3*l.Std, l.N,
-			r.GFLOPS, r.GEMMGFLOPS, 100*r.GFLOPS/r.GEMMGFLOPS)
+			r.GFLOPS, r.GEMMGFLOPS, 100*r.GFLOPS/r.GEMMGFLOPS,
+			optional(r.EnergyPerSeqJ, 1e3), optional(r.MeanPowerW, 1), powerLabel(r.Power))
 	}
 	return tw.Flush()
 }
