@@ -160,7 +160,7 @@ func (r *Report) plotConvergence(path string) error {
 }
 
 // plotFront draws the front of one target projected on each hardware
-// measure (x, log scale) against accuracy, or against the objective when
+// measure (x, log scale when it spans a decade) against accuracy, or against the objective when
 // accuracy is unknown. Grey points are the other feasible pairs of the
 // target.
 func (r *Report) plotFront(path string, f Front) error {
@@ -203,8 +203,10 @@ func (r *Report) plotFront(path string, f Front) error {
 		p.Title.Text = shortTarget(f.Target)
 		p.X.Label.Text = string(m) + " (" + m.Unit() + ")"
 		p.Y.Label.Text = yName
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		if spansDecade(front, rest) {
+			p.X.Scale = plot.LogScale{}
+			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		}
 		if len(rest) > 0 {
 			s, err := plotter.NewScatter(rest)
 			if err != nil {
@@ -228,6 +230,18 @@ func (r *Report) plotFront(path string, f Front) error {
 		return nil
 	}
 	return saveSVG(path, vg.Length(len(row))*9*vg.Centimeter, 9*vg.Centimeter, [][]*plot.Plot{row})
+}
+
+// spansDecade reports whether the x values span more than a factor of ten,
+// the range from which a log axis shows at least two labelled ticks.
+func spansDecade(sets ...plotter.XYs) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, xy := range sets {
+		for _, p := range xy {
+			lo, hi = min(lo, p.X), max(hi, p.X)
+		}
+	}
+	return lo > 0 && hi > 10*lo
 }
 
 // targetEvaluations returns the feasible evaluations of the target with
