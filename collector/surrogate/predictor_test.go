@@ -234,7 +234,7 @@ func BenchmarkPredictRow(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, func() {
+			reportCPU(b, rusageThread, "pred/cpu-s", func() {
 				for i := 0; b.Loop(); i++ {
 					p.PredictRow(rows[i%len(rows)])
 				}
@@ -249,7 +249,7 @@ func BenchmarkPredictArch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	reportCPU(b, func() {
+	reportCPU(b, rusageThread, "pred/cpu-s", func() {
 		for i := 0; b.Loop(); i++ {
 			_, _, _ = p.Predict(archs[i%len(archs)])
 		}
@@ -270,11 +270,13 @@ func BenchmarkFit250(b *testing.B) {
 	}
 	for _, k := range []Kind{KindBest, KindEnsemble, KindLinear, KindGBDT, KindGP, KindHybrid, KindPaper} {
 		b.Run(string(k), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := Fit(archs, y, Options{Kind: k, Seed: 1}); err != nil {
-					b.Fatal(err)
+			reportCPU(b, rusageProcess, "fit/cpu-s", func() {
+				for b.Loop() {
+					if _, err := Fit(archs, y, Options{Kind: k, Seed: 1}); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
+			})
 		})
 	}
 }
