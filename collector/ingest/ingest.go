@@ -111,7 +111,9 @@ func (in *Ingest) Run(ctx context.Context, consumer jetstream.Consumer) error {
 	if err != nil {
 		return err
 	}
-	msgs := make(chan jetstream.Msg, in.maxBatch)
+	// The reader decodes and checks each message before handing it over,
+	// so checking the next messages overlaps the current commit.
+	msgs := make(chan item, in.maxBatch)
 	go func() {
 		defer close(msgs)
 		for {
@@ -123,7 +125,9 @@ func (in *Ingest) Run(ctx context.Context, consumer jetstream.Consumer) error {
 				in.log.Warn("pull results", "err", err)
 				continue
 			}
-			msgs <- msg
+			it := item{msg: msg}
+			it.result, it.reject = Check(msg.Subject(), msg.Data(), in.space)
+			msgs <- it
 		}
 	}()
 	defer func() {
@@ -134,16 +138,16 @@ func (in *Ingest) Run(ctx context.Context, consumer jetstream.Consumer) error {
 		}
 	}()
 
-	batch := make([]jetstream.Msg, 0, in.maxBatch)
+	batch := make([]item, 0, in.maxBatch)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case msg, ok := <-msgs:
+		case it, ok := <-msgs:
 			if !ok {
 				return nil
 			}
-			batch = append(batch[:0], msg)
+			batch = append(batch[:0], it)
 		}
 		// Group commit: take whatever else is already waiting, without
 		// waiting for more, so a lone message is stored at once and a
@@ -151,11 +155,11 @@ func (in *Ingest) Run(ctx context.Context, consumer jetstream.Consumer) error {
 	drain:
 		for len(batch) < in.maxBatch {
 			select {
-			case msg, ok := <-msgs:
+			case it, ok := <-msgs:
 				if !ok {
 					break drain
 				}
-				batch = append(batch, msg)
+				batch = append(batch, it)
 			default:
 				break drain
 			}
@@ -171,14 +175,10 @@ type item struct {
 	inserted bool
 }
 
-// process writes one batch in one transaction, then acknowledges it.
-func (in *Ingest) process(ctx context.Context, batch []jetstream.Msg) {
+// process writes one batch of checked messages in one transaction, then
+// acknowledges it.
+func (in *Ingest) process(ctx context.Context, items []item) {
 	now := time.Now()
-	items := make([]item, len(batch))
-	for i, msg := range batch {
-		items[i].msg = msg
-		items[i].result, items[i].reject = Check(msg.Subject(), msg.Data(), in.space)
-	}
 
 	err := in.store.Update(ctx, func(tx store.Tx) error {
 		for i := range items {
@@ -201,7 +201,7 @@ func (in *Ingest) process(ctx context.Context, batch []jetstream.Msg) {
 	})
 	if err != nil {
 		// Nothing was committed: ask for every message again.
-		in.log.Error("store result batch; will retry", "err", err, "messages", len(batch))
+		in.log.Error("store result batch; will retry", "err", err, "messages", len(items))
 		for _, it := range items {
 			it.msg.NakWithDelay(time.Second)
 		}
@@ -210,7 +210,7 @@ func (in *Ingest) process(ctx context.Context, batch []jetstream.Msg) {
 	}
 	committed := time.Now()
 	in.metrics.commitSeconds.Observe(committed.Sub(now).Seconds())
-	in.metrics.batchSize.Observe(float64(len(batch)))
+	in.metrics.batchSize.Observe(float64(len(items)))
 
 	for i := range items {
 		in.acknowledge(ctx, &items[i], committed)
