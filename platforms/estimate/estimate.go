@@ -1,7 +1,7 @@
 // Package estimate is the meter of last resort: it models device power from
 // CPU utilisation as idle + (max − idle) × utilisation, between configured
-// idle and maximum watts. Every reading is an estimate and says so
-// (Info.Estimated); it is never presented as a measurement.
+// idle and maximum watts. Every reading is labelled as an estimate
+// (Info.Estimated) and is never presented as a measurement.
 //
 // Utilisation comes from /proc/stat under the procfs root on Linux, and
 // from gopsutil's CPU times elsewhere.

@@ -97,8 +97,8 @@ func NewChannelMeter(info meter.Info, chans []Channel, now func() time.Time) *Ch
 // Info describes the channels.
 func (m *ChannelMeter) Info() meter.Info { return m.info }
 
-// Read fills s with the power of every channel; a channel that fails to
-// read is NaN and its error is returned after the others are read.
+// Read fills s with the power of every channel. A channel that fails to
+// read is NaN, and its error is returned after the others are read.
 func (m *ChannelMeter) Read(ctx context.Context, s *meter.Sample) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -31,8 +31,8 @@ type Rail struct {
 	// Total is true for a rail that measures the whole device input. When
 	// no rail is marked, the total is the sum of all rails that are not Sub.
 	Total bool
-	// Sub is true for a rail contained in another rail (a RAPL core zone
-	// inside its package); it is shown but never added into the total.
+	// Sub is true for a rail contained in another rail, such as a RAPL core
+	// zone inside its package. It is shown but never added into the total.
 	Sub bool
 }
 
@@ -103,8 +103,8 @@ func fillNaN(v []float64, n int) []float64 {
 	return v
 }
 
-// SumPower returns the sum of PowerW over the given rails; ok is false when
-// any of them is NaN, because a partial sum would understate the total.
+// SumPower returns the sum of PowerW over the given rails. It returns false
+// when any of them is NaN, because a partial sum would understate the total.
 func (s *Sample) SumPower(rails []int) (w float64, ok bool) {
 	for _, k := range rails {
 		if k >= len(s.PowerW) || math.IsNaN(s.PowerW[k]) {

@@ -30,12 +30,12 @@ type StreamConfig struct {
 	// Parse turns one record into readings. An error marks that record
 	// as a failed read; it never ends the stream.
 	Parse func(rec []byte) ([]Reading, error)
-	// Rails turns the rail names of the first record into Info.Rails (one
-	// per name, same order and names), so the platform marks its total
-	// rail; nil keeps every rail as a part.
+	// Rails turns the rail names of the first record into Info.Rails, one
+	// per name in the same order, so the platform can mark its total rail.
+	// With nil, every rail is a part of the total.
 	Rails func(names []string) []Rail
-	// Partial is true when a record carries some rails only (nvidia-smi
-	// prints one row per GPU); a record then updates only its rails, and
+	// Partial is true when a record carries some rails only, as nvidia-smi
+	// prints one row per GPU. A record then updates only its rails, and
 	// Info.Rails must be set up front.
 	Partial bool
 	// FirstRecord bounds the wait for the first valid record (default 5 s).
@@ -58,7 +58,7 @@ type StreamMeter struct {
 	latest  []float64
 	latestT time.Time
 	failed  error // parse error of the latest record, reported once
-	ended   error // why the stream stopped
+	ended   error // cause of the end of the stream
 }
 
 // NewStreamMeter starts the tool and waits for its first valid record,

@@ -14,8 +14,8 @@ const attrMax = 128
 
 // Attr is an open sysfs attribute that is read again without reopening it,
 // so a sampler reads it without allocating. Each read is one pread at
-// offset 0, which makes sysfs regenerate the value; it never loops, because
-// some hwmon drivers return EAGAIN forever to a reader that retries.
+// offset 0, which makes sysfs regenerate the value. A read never loops,
+// because some hwmon drivers return EAGAIN forever to a reader that retries.
 type Attr struct {
 	name string // host path, for messages
 	f    fs.File

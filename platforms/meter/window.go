@@ -29,7 +29,7 @@ type Summary struct {
 	Failed            bool
 	Estimated         bool // readings come from a model, not a sensor
 	EnergyFromCounter bool
-	Note              string // why Missing or Failed was set, or why EnergyJ is NaN
+	Note              string // reason for Missing, Failed or a NaN EnergyJ
 }
 
 // HasEnergy reports whether EnergyJ is a number.
@@ -219,8 +219,9 @@ func (s *Sampler) integrate(start, end int, from, to time.Time, missing *bool) f
 }
 
 // Trace returns the total power between from and to as at most maxPoints
-// points, seconds since from; each point is the mean of the samples in its
-// time bucket. Buckets without a valid sample are left out.
+// points, timed in seconds since from. Each point is the mean of the
+// samples in its time bucket, and buckets without a valid sample are left
+// out.
 func (s *Sampler) Trace(from, to time.Time, maxPoints int) []measure.TracePoint {
 	if maxPoints <= 0 || !to.After(from) {
 		return nil

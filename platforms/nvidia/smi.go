@@ -8,9 +8,9 @@
 // never 0 W. A GPU that reports no power at all (Jetson's integrated GPU,
 // some older boards) means there is no NVIDIA meter.
 //
-// power.draw is a one-second average on recent drivers (R530 and later);
-// power.draw.instant, where the driver offers it, is what the sampler
-// reads, so peaks are not smoothed away.
+// power.draw is a one-second average on recent drivers. The sampler reads
+// power.draw.instant where the driver offers it, so peaks are not smoothed
+// away.
 package nvidia
 
 import (
@@ -40,8 +40,8 @@ type GPU struct {
 
 // ParseSMILine parses one CSV row "index[, name], power.draw[,
 // power.draw.instant]" as printed with --format=csv,noheader,nounits.
-// withName says whether the name column is present; withInstant whether
-// power.draw.instant is.
+// withName tells whether the name column is present, and withInstant
+// whether power.draw.instant is.
 func ParseSMILine(line []byte, withName, withInstant bool) (GPU, error) {
 	r := csv.NewReader(bytes.NewReader(line))
 	r.TrimLeadingSpace = true

@@ -4,8 +4,9 @@
 //
 // Each zone has energy_uj, a cumulative counter in µJ that wraps to zero at
 // max_energy_range_uj. Sub-zones "core" and "uncore" are contained in their
-// package zone and are never added into the total; "dram" is separate from
-// the package; "psys", where present, is the whole platform and is the total.
+// package zone and are never added into the total. A "dram" zone is separate
+// from the package. A "psys" zone, where present, covers the whole platform
+// and is the total.
 package rapl
 
 import (
@@ -207,8 +208,8 @@ func (m *Meter) Read(ctx context.Context, s *meter.Sample) error {
 }
 
 // deltaUJ returns the counter increase from prev to cur, adding the range
-// when the counter wrapped; ok is false when it wrapped and the range is
-// unknown.
+// when the counter wrapped. It returns false when the counter wrapped and
+// the range is unknown.
 func deltaUJ(prev, cur, rangeUJ uint64) (uint64, bool) {
 	if cur >= prev {
 		return cur - prev, true

@@ -3,9 +3,9 @@
 // (V) per supply rail. Rail power is V·I for every rail that has both; the
 // device total is the sum of those rails. Voltage-only channels (EXT5V_V,
 // the 5 V USB-C input, and BATT_V, the RTC battery) have no current and are
-// not summed, so the total covers the PMIC outputs and leaves out the
-// conversion losses and the 5 V peripherals (USB, fan) that only an input
-// current reading would include.
+// not summed. The total therefore covers the PMIC outputs only. It leaves
+// out conversion losses and the 5 V peripherals (USB, fan), which only an
+// input current reading would include.
 //
 // The Raspberry Pi 4 has no built-in power sensor. Fit an INA219 (or
 // INA226) board in series with the 5 V supply, enable its kernel driver

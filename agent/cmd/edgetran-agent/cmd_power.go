@@ -224,7 +224,7 @@ func printSummary(w io.Writer, info meter.Info, sum meter.Summary, d time.Durati
 	return nil
 }
 
-// sourceLabel says whether readings are measured or estimated.
+// sourceLabel labels readings as measured or estimated, with the meter's description.
 func sourceLabel(info meter.Info) string {
 	if info.Estimated {
 		return "ESTIMATED, not measured: " + info.Description
