@@ -8,11 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/edgetran/edgetran/platforms/detect"
 	"github.com/edgetran/edgetran/platforms/estimate"
+	"github.com/edgetran/edgetran/platforms/hwmon"
 	"github.com/edgetran/edgetran/platforms/meter"
 	"github.com/edgetran/edgetran/shared/cli"
 )
@@ -32,6 +34,31 @@ type meterFlags struct {
 	procfsRoot string
 	idleW      float64
 	maxW       float64
+	hwmonScale powerScales
+}
+
+// powerScales is the repeatable --hwmon-power-scale DRIVER=W flag.
+type powerScales map[string]float64
+
+func (p *powerScales) String() string {
+	var parts []string
+	for driver, w := range *p {
+		parts = append(parts, fmt.Sprintf("%s=%g", driver, w))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p *powerScales) Set(v string) error {
+	driver, num, ok := strings.Cut(v, "=")
+	w, err := strconv.ParseFloat(num, 64)
+	if !ok || driver == "" || err != nil || !(w > 0) || math.IsInf(w, 0) {
+		return fmt.Errorf("invalid hwmon power scale %q: want DRIVER=WATTS_PER_UNIT, e.g. ina226=0.001 for a driver that writes mW", v)
+	}
+	if *p == nil {
+		*p = powerScales{}
+	}
+	(*p)[driver] = w
+	return nil
 }
 
 func (f *meterFlags) register(fs *flag.FlagSet) {
@@ -41,12 +68,14 @@ func (f *meterFlags) register(fs *flag.FlagSet) {
 	// labelled as such wherever they appear.
 	fs.Float64Var(&f.idleW, "estimate-idle-w", 10, "estimate model: device power at 0% CPU, in `watts`")
 	fs.Float64Var(&f.maxW, "estimate-max-w", 65, "estimate model: device power at 100% CPU, in `watts`")
+	fs.Var(&f.hwmonScale, "hwmon-power-scale", "`DRIVER=W` watts per raw unit of a hwmon driver's power files, for drivers that write mW instead of µW (ina226=0.001); repeatable")
 }
 
 func (f *meterFlags) options(logger *slog.Logger, interval time.Duration) detect.Options {
 	return detect.Options{
 		Deps:     meter.NewDeps(f.sysfsRoot, f.procfsRoot, logger),
 		Estimate: estimate.Config{IdleW: f.idleW, MaxW: f.maxW},
+		Hwmon:    hwmon.Config{PowerScaleW: f.hwmonScale},
 		Interval: interval,
 	}
 }

@@ -169,3 +169,30 @@ func TestPowerRejectsBadDurations(t *testing.T) {
 		}
 	}
 }
+
+func TestPowerHwmonScaleFlag(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "class", "hwmon", "hwmon0")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"name": "ina226", "power1_input": "2350"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, err := runCmd(t, runPower, "--meter", "hwmon", "--sysfs-root", root, "--procfs-root", root,
+		"--hwmon-power-scale", "ina226=0.001", "--interval", "20ms", "--duration", "200ms", "--json")
+	if err != nil {
+		t.Fatalf("power: %v\nstderr: %s", err, stderr)
+	}
+	if !strings.Contains(out, `"peak_w":2.35`) {
+		t.Errorf("summary does not read 2350 as mW (2.35 W):\n%s", out)
+	}
+
+	_, _, err = runCmd(t, runPower, "--hwmon-power-scale", "ina226")
+	var usage *cli.UsageError
+	if !errorsAs(err, &usage) {
+		t.Errorf("malformed scale: err = %v, want a usage error", err)
+	}
+}
