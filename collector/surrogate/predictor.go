@@ -150,7 +150,7 @@ func newPredictor(opts Options) (*Predictor, error) {
 		return nil, err
 	}
 	if kind == KindBest {
-		panic("surrogate: newPredictor called with an unresolved kind")
+		return nil, fmt.Errorf("model %q: a fitted model names its regressor, not %q", opts.Kind, KindBest)
 	}
 	set := opts.Features
 	if set == "" {
