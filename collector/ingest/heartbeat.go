@@ -38,6 +38,7 @@ func (in *Ingest) RunHeartbeats(ctx context.Context, consumer jetstream.Consumer
 		}
 		if err != nil {
 			in.log.Warn("pull heartbeats", "err", err)
+			time.Sleep(pullRetryDelay)
 			continue
 		}
 		if err := in.recordHeartbeat(ctx, msg); err != nil {

@@ -32,6 +32,9 @@ import (
 // Options.MaxBatch is zero.
 const DefaultMaxBatch = 1000
 
+// pullRetryDelay is the pause after a failed pull.
+const pullRetryDelay = 200 * time.Millisecond
+
 // Header names of a dead-letter message; its body is the rejected message.
 const (
 	HeaderReason  = "Edgetran-Reason"
@@ -122,7 +125,10 @@ func (in *Ingest) Run(ctx context.Context, consumer jetstream.Consumer) error {
 				return
 			}
 			if err != nil {
+				// The client reconnects on its own; pause so a lasting
+				// failure does not spin or flood the log.
 				in.log.Warn("pull results", "err", err)
+				time.Sleep(pullRetryDelay)
 				continue
 			}
 			it := item{msg: msg}

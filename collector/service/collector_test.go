@@ -214,3 +214,44 @@ func TestWaitReportsFailedJob(t *testing.T) {
 		t.Fatalf("Wait error = %v, want ErrJobFailed with the agent's message", err)
 	}
 }
+
+func TestHeartbeatsFillDeviceRegistry(t *testing.T) {
+	c := startCollector(t, service.Config{})
+	ctx := context.Background()
+	js := agentJetStream(t, c.NATSURL())
+	publish := func(subject string, v any) {
+		t.Helper()
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, subject, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(wire.AnnounceSubject("dev1"), wire.Announce{Device: "dev1", Name: "bench box", Cores: 4})
+	// A heartbeat claiming another device is rejected, not recorded.
+	publish(wire.HeartbeatSubject("dev1"), wire.Heartbeat{Device: "dev2", Seq: 1, State: "idle", IntervalS: 5})
+	publish(wire.HeartbeatSubject("dev1"), wire.Heartbeat{Device: "dev1", Seq: 7, State: "idle", IntervalS: 5})
+
+	client, _ := api.NewClient("http://"+c.HTTPAddr(), "")
+	deadline := time.Now().Add(10 * time.Second)
+	var devices []api.DeviceStatus
+	for {
+		var err error
+		if devices, err = client.Devices(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(devices) == 1 && devices[0].Heartbeat != nil && devices[0].Announce != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("devices = %+v after 10s, want dev1 with announce and heartbeat", devices)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	d := devices[0]
+	if d.ID != "dev1" || !d.Alive || d.Heartbeat.Seq != 7 || d.Announce.Name != "bench box" {
+		t.Errorf("device = %s alive=%v seq=%d name=%q, want dev1 alive seq 7 bench box", d.ID, d.Alive, d.Heartbeat.Seq, d.Announce.Name)
+	}
+}

@@ -471,3 +471,37 @@ func TestClientErrorsExitNonZero(t *testing.T) {
 		}
 	}
 }
+
+func TestJobsSubmitAndList(t *testing.T) {
+	proc := startServe(t, "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	archFile := filepath.Join(t.TempDir(), "arch.json")
+	archJSON, _ := json.Marshal(storetest.Arch(0))
+	if err := os.WriteFile(archFile, archJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("jobs", "submit", "--collector", proc.apiURL, "--device", "dev1", "--arch", archFile, "--id", "job-1", "--seq", "64")
+	if code != 0 {
+		t.Fatalf("jobs submit exited %d: %s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "job job-1 queued for dev1") {
+		t.Errorf("submit output = %q, want it to name job-1 and dev1", out)
+	}
+	code, out, errOut = runCLI("jobs", "list", "--collector", proc.apiURL, "--json")
+	if code != 0 {
+		t.Fatalf("jobs list exited %d: %s", code, errOut)
+	}
+	var jobs []struct {
+		Job    wire.Job `json:"job"`
+		Status string   `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &jobs); err != nil {
+		t.Fatalf("jobs list --json: %v\n%s", err, out)
+	}
+	if len(jobs) != 1 || jobs[0].Job.ID != "job-1" || jobs[0].Status != "queued" || jobs[0].Job.SeqLen != 64 {
+		t.Errorf("jobs = %+v, want job-1 queued with seq_len 64", jobs)
+	}
+	code, _, errOut = runCLI("jobs", "submit", "--collector", proc.apiURL, "--device", "dev1", "--arch", archFile, "--id", "job-1")
+	if code != cli.ExitFailure || !strings.Contains(errOut, "409") {
+		t.Errorf("second submit of job-1: exit %d, %q; want 1 and a 409 conflict", code, errOut)
+	}
+}
