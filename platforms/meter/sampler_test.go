@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/edgetran/edgetran/platforms/estimate"
+	"github.com/edgetran/edgetran/platforms/hwmon"
 	"github.com/edgetran/edgetran/platforms/internal/fixture"
 	"github.com/edgetran/edgetran/platforms/meter"
 	"github.com/edgetran/edgetran/platforms/rapl"
@@ -298,4 +300,33 @@ func TestSamplerRunsInBackground(t *testing.T) {
 	if got := len(s.Since(nil, start)); got != n {
 		t.Errorf("samples grew from %d to %d after Stop", n, got)
 	}
+}
+
+func writeFile(root, rel, content string) error {
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(content + "\n")
+	return err
+}
+
+func hwmonSampler(t *testing.T, root string) (*meter.Sampler, *clock) {
+	t.Helper()
+	c := &clock{t: t0}
+	deps := meter.NewDeps(root, root, nil)
+	deps.Now = c.now
+	m, err := hwmon.New(deps, hwmon.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	s := meter.NewSampler(m, time.Second, 16)
+	s.SetClock(c.now)
+	return s, c
 }
