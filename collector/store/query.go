@@ -394,3 +394,22 @@ func (s *SQLite) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, erro
 	}
 	return out, rows.Err()
 }
+
+// All returns every measurement matching q (its After and Limit are
+// ignored), reading s page by page; surrogate fitting uses it to load a
+// target's records.
+func All(ctx context.Context, s Store, q Query) ([]measure.Measurement, error) {
+	q.After, q.Limit = "", MaxLimit
+	var out []measure.Measurement
+	for {
+		page, err := s.Measurements(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Measurements...)
+		if page.Next == "" {
+			return out, nil
+		}
+		q.After = page.Next
+	}
+}

@@ -286,3 +286,30 @@ func TestAccuracyStoredOncePerSource(t *testing.T) {
 		t.Errorf("accuracy records = %+v, want one with glue 0.8", list)
 	}
 }
+
+func TestAllReadsEveryPage(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	const n = store.MaxLimit + 5
+	err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range n {
+			if _, err := tx.InsertMeasurement(storetest.Measurement(storetest.ID(i), "dev1", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.All(ctx, s, store.Query{Target: storetest.Target("dev1").Key(), Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n {
+		t.Fatalf("All returned %d records, want %d", len(all), n)
+	}
+	if all[n-1].ID != storetest.ID(n-1) {
+		t.Errorf("last record = %s, want %s", all[n-1].ID, storetest.ID(n-1))
+	}
+}

@@ -460,6 +460,8 @@ func TestClientErrorsExitNonZero(t *testing.T) {
 		{"bad export format", []string{"measurements", "export", "--format", "xml"}, cli.ExitUsage, "want jsonl or csv"},
 		{"bad job status", []string{"jobs", "list", "--status", "lost"}, cli.ExitUsage, "want queued"},
 		{"bad config file", []string{"serve", "--config", missing}, cli.ExitUsage, "read config"},
+		{"unreachable NATS", []string{"serve", "--nats-url", "nats://127.0.0.1:1", "--http", "127.0.0.1:0", "--data-dir", t.TempDir()}, cli.ExitFailure, "connect to NATS"},
+		{"bad log level", []string{"serve", "--log-level", "loud"}, cli.ExitUsage, "want debug, info"},
 	}
 	for _, c := range cases {
 		code, _, errOut := runCLI(c.args...)
