@@ -24,6 +24,7 @@ import (
 	"github.com/edgetran/edgetran/agent/engine"
 	"github.com/edgetran/edgetran/agent/profile"
 	"github.com/edgetran/edgetran/agent/runner"
+	"github.com/edgetran/edgetran/agent/setup"
 	"github.com/edgetran/edgetran/platforms/detect"
 	"github.com/edgetran/edgetran/platforms/meter"
 	"github.com/edgetran/edgetran/shared/arch"
@@ -285,7 +286,7 @@ func benchSetup(ctx context.Context, env cli.Env, o benchOptions) (runner.Runner
 		if err != nil {
 			return nil, nil, nil, cli.Usagef("%v", err)
 		}
-		runners, err := buildRunners(cfg)
+		runners, err := setup.BuildRunners(cfg)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -340,7 +341,7 @@ func benchOne(ctx context.Context, r runner.Runner, prof *profile.Profiler, o be
 	if p.Power != nil {
 		settings.IdleWindow = o.idle
 	}
-	job := profile.Job{ID: fmt.Sprintf("bench-%s-%d", id, time.Now().UnixNano()), Device: benchDevice(o), AgentVersion: agentVersion()}
+	job := profile.Job{ID: fmt.Sprintf("bench-%s-%d", id, time.Now().UnixNano()), Device: benchDevice(o), AgentVersion: setup.Version()}
 	m, err := p.Profile(ctx, r, spec, settings, job)
 	if err != nil {
 		return benchResult{}, fmt.Errorf("bench %s (%s): %w", t.label, id, err)
