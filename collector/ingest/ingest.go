@@ -190,10 +190,14 @@ func (in *Ingest) process(ctx context.Context, items []item) {
 		for i := range items {
 			it := &items[i]
 			if it.reject != nil {
-				err := tx.PutDeadLetter(store.DeadLetter{
+				d := store.DeadLetter{
 					Subject: it.msg.Subject(), MsgID: it.msg.Headers().Get(nats.MsgIdHdr),
 					Reason: it.reject.Error(), Data: it.msg.Data(), ReceivedAt: now,
-				})
+				}
+				if meta, err := it.msg.Metadata(); err == nil {
+					d.StreamSeq = meta.Sequence.Stream
+				}
+				err := tx.PutDeadLetter(d)
 				if err != nil {
 					return err
 				}

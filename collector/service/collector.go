@@ -215,6 +215,11 @@ func (c *Collector) Stop(ctx context.Context) error {
 	c.wg.Wait()
 
 	if c.nc != nil {
+		// Send acknowledgements still buffered in the client; any lost
+		// here are redelivered and found already stored.
+		if err := c.nc.FlushTimeout(2 * time.Second); err != nil && c.nc.IsConnected() {
+			c.log.Warn("flush NATS connection", "err", err)
+		}
 		c.nc.Close()
 	}
 	if c.embedded != nil {

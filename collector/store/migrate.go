@@ -80,6 +80,10 @@ var migrations = []string{
 		data        BLOB NOT NULL,
 		received_at INTEGER NOT NULL
 	);`,
+	// A message redelivered after a crash between commit and termination
+	// must not be dead-lettered twice, so rows carry the stream sequence.
+	`ALTER TABLE dead_letters ADD COLUMN stream_seq INTEGER;
+	CREATE UNIQUE INDEX dead_letters_by_stream_seq ON dead_letters(stream_seq);`,
 }
 
 // SchemaVersion is the version a freshly migrated database has.

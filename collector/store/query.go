@@ -376,7 +376,7 @@ func scanCampaign(row scanner) (Campaign, error) {
 
 // DeadLetters lists the newest rejected messages first, at most limit.
 func (s *SQLite) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT subject, msg_id, reason, data, received_at FROM dead_letters
+	rows, err := s.read.QueryContext(ctx, `SELECT subject, msg_id, reason, data, received_at, COALESCE(stream_seq, 0) FROM dead_letters
 		ORDER BY seq DESC LIMIT ?`, pageLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list dead letters: %w", err)
@@ -386,10 +386,12 @@ func (s *SQLite) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, erro
 	for rows.Next() {
 		var d DeadLetter
 		var at int64
-		if err := rows.Scan(&d.Subject, &d.MsgID, &d.Reason, &d.Data, &at); err != nil {
+		var streamSeq int64
+		if err := rows.Scan(&d.Subject, &d.MsgID, &d.Reason, &d.Data, &at, &streamSeq); err != nil {
 			return nil, fmt.Errorf("list dead letters: %w", err)
 		}
 		d.ReceivedAt = time.Unix(0, at).UTC()
+		d.StreamSeq = uint64(streamSeq)
 		out = append(out, d)
 	}
 	return out, rows.Err()

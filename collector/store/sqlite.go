@@ -157,8 +157,11 @@ func (t *sqliteTx) PutDeadLetter(d DeadLetter) error {
 	if d.Data == nil {
 		d.Data = []byte{}
 	}
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO dead_letters (subject, msg_id, reason, data, received_at) VALUES (?, ?, ?, ?, ?)`,
-		d.Subject, d.MsgID, d.Reason, d.Data, d.ReceivedAt.UnixNano())
+	// NULL sequences never conflict, so unknown ones are all kept.
+	seq := sql.NullInt64{Int64: int64(d.StreamSeq), Valid: d.StreamSeq != 0}
+	_, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO dead_letters (subject, msg_id, reason, data, received_at, stream_seq)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		d.Subject, d.MsgID, d.Reason, d.Data, d.ReceivedAt.UnixNano(), seq)
 	if err != nil {
 		return fmt.Errorf("insert dead letter from %s: %w", d.Subject, err)
 	}

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -311,5 +313,49 @@ func TestAllReadsEveryPage(t *testing.T) {
 	}
 	if all[n-1].ID != storetest.ID(n-1) {
 		t.Errorf("last record = %s, want %s", all[n-1].ID, storetest.ID(n-1))
+	}
+}
+
+func TestDeadLetterKeptOncePerSequence(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx store.Tx) error {
+		for _, seq := range []uint64{5, 5, 0, 0} {
+			if err := tx.PutDeadLetter(store.DeadLetter{Subject: "edgetran.v1.results.d", Reason: "bad", StreamSeq: seq}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	letters, err := s.DeadLetters(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sequence 5 once, and both letters of unknown sequence.
+	if len(letters) != 3 {
+		t.Fatalf("dead letters = %d, want 3", len(letters))
+	}
+}
+
+func TestNewerSchemaIsRejected(t *testing.T) {
+	s, path := openStore(t)
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE schema_version SET version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := store.Open(ctx, path); err == nil || !strings.Contains(err.Error(), "upgrade the collector") {
+		t.Errorf("Open of a version 99 database: err = %v, want an upgrade hint", err)
 	}
 }

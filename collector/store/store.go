@@ -91,7 +91,7 @@ type Tx interface {
 	// InsertAccuracy stores a unless a record with its arch id and source
 	// exists.
 	InsertAccuracy(a measure.Accuracy) (inserted bool, err error)
-	// PutDeadLetter records a rejected message.
+	// PutDeadLetter records a rejected message, once per StreamSeq.
 	PutDeadLetter(d DeadLetter) error
 	// FinishJob moves a job that is not finished yet to done or failed and
 	// records the result id and error message; finished jobs and unknown
@@ -184,8 +184,11 @@ type Campaign struct {
 
 // DeadLetter is a message the collector could not accept.
 type DeadLetter struct {
-	Subject    string    `json:"subject"`
-	MsgID      string    `json:"msg_id,omitempty"` // Nats-Msg-Id header
+	Subject string `json:"subject"`
+	MsgID   string `json:"msg_id,omitempty"` // Nats-Msg-Id header
+	// StreamSeq is the message's sequence in its stream; 0 when unknown.
+	// The store keeps one dead letter per non-zero sequence.
+	StreamSeq  uint64    `json:"stream_seq,omitempty"`
 	Reason     string    `json:"reason"`
 	Data       []byte    `json:"data"`
 	ReceivedAt time.Time `json:"received_at"`
