@@ -25,8 +25,8 @@ const liveDevice = "bench1"
 
 // startCollector runs the collector's job path on loopback: an embedded
 // NATS server with JetStream, a SQLite store, the job manager and result
-// ingest. It returns the manager and the JetStream context.
-func startCollector(t *testing.T, ctx context.Context) (*jobs.Manager, jetstream.JetStream) {
+// ingest. It returns the job manager, the JetStream context and the store.
+func startCollector(t *testing.T, ctx context.Context) (*jobs.Manager, jetstream.JetStream, *store.SQLite) {
 	t.Helper()
 	dir := t.TempDir()
 	srv, err := broker.StartEmbedded("127.0.0.1:0", filepath.Join(dir, "nats"))
@@ -56,7 +56,7 @@ func startCollector(t *testing.T, ctx context.Context) (*jobs.Manager, jetstream
 	in := ingest.New(ingest.Options{Store: st, JetStream: js, Space: arch.Default()})
 	in.OnResult(jm.HandleResult)
 	go in.Run(ctx, results)
-	return jm, js
+	return jm, js, st
 }
 
 // runAgent publishes a result for every profile job of liveDevice, as an
@@ -108,7 +108,7 @@ func runAgent(t *testing.T, ctx context.Context, js jetstream.JetStream) {
 func TestLiveCampaignMeasuresThroughAgent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	jm, js := startCollector(t, ctx)
+	jm, js, _ := startCollector(t, ctx)
 	runAgent(t, ctx, js)
 
 	target := measure.Target{Device: liveDevice, ComputeUnit: "cpu", Runtime: "builtin", Batch: 1, SeqLen: 128, Precision: "fp32"}
@@ -140,7 +140,7 @@ func TestLiveCampaignMeasuresThroughAgent(t *testing.T) {
 func TestLiveReportsFailedJob(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	jm, js := startCollector(t, ctx)
+	jm, js, _ := startCollector(t, ctx)
 	runAgent(t, ctx, js)
 
 	target := measure.Target{Device: liveDevice, ComputeUnit: "cpu", Runtime: "builtin", Batch: 1, SeqLen: 128, Precision: "fp32"}
