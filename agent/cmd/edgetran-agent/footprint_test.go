@@ -59,8 +59,14 @@ heartbeat_interval: 10s
 	elapsed := time.Since(start).Seconds()
 	cpu := float64(cpuTicks(t, pid)-cpu0) / clockTicks
 	hwm := statusKB(t, pid, "VmHWM:")
-	t.Logf("idle agent over %.0f s: max VmRSS %.1f MiB, VmHWM %.1f MiB, CPU %.3f s = %.3f%% of one core",
-		elapsed, float64(maxRSS)/1024, float64(hwm)/1024, cpu, 100*cpu/elapsed)
+	// utime and stime count whole ticks, so a figure below one tick is
+	// reported as a bound.
+	cpuText := fmt.Sprintf("%.2f s = %.3f%% of one core", cpu, 100*cpu/elapsed)
+	if cpu == 0 {
+		cpuText = fmt.Sprintf("< %.2f s (one clock tick) = < %.3f%% of one core", 1.0/clockTicks, 100/clockTicks/elapsed)
+	}
+	t.Logf("idle agent over %.0f s: max VmRSS %.1f MiB, VmHWM %.1f MiB, CPU %s",
+		elapsed, float64(maxRSS)/1024, float64(hwm)/1024, cpuText)
 }
 
 // statusKB returns a "kB" field of /proc/<pid>/status.
