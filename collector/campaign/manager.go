@@ -137,8 +137,9 @@ func (m *Manager) Status(ctx context.Context, id string) (*State, error) {
 	return decodeState(row)
 }
 
-// Close stops every running campaign after its current step and waits for
-// them; their states stay stored as running, so Resume continues them.
+// Close cancels every running campaign and waits for its goroutine to
+// return. Jobs already submitted keep running on their agents. The states
+// stay stored as running, so Resume continues them.
 func (m *Manager) Close() {
 	m.mu.Lock()
 	m.closed = true
