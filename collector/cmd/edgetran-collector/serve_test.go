@@ -507,3 +507,45 @@ func TestJobsSubmitAndList(t *testing.T) {
 		t.Errorf("second submit of job-1: exit %d, %q; want 1 and a 409 conflict", code, errOut)
 	}
 }
+
+// TestIngestSurvivesNATSRestart restarts the external NATS server on the
+// same port and store while the collector runs.
+func TestIngestSurvivesNATSRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes and restarts a NATS server")
+	}
+	storeDir := filepath.Join(t.TempDir(), "nats")
+	srv, err := broker.StartEmbedded("127.0.0.1:0", storeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := srv.ClientURL()
+	proc := startServe(t, "--nats-url", url, "--data-dir", t.TempDir(), "--ack-wait", "2s")
+
+	publish := func(from, to int) {
+		t.Helper()
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		var n atomic.Int64
+		if err := publishResults(js, from, to, "", &n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(0, 500)
+	waitUntil(t, time.Minute, "first 500 stored", func() bool { return proc.measurements(t) == 500 })
+
+	srv.Shutdown()
+	hostPort := strings.TrimPrefix(url, "nats://")
+	srv, err = broker.StartEmbedded(hostPort, storeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	publish(500, 1000)
+	waitUntil(t, time.Minute, "all 1000 stored after the restart", func() bool { return proc.measurements(t) == 1000 })
+	proc.stop(t)
+}
