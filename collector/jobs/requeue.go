@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,8 +37,9 @@ func (m *Manager) Check(ctx context.Context) error {
 	}
 	now := m.opts.Now()
 	for _, j := range running {
+		// A device without a row never sent a heartbeat, so it is gone.
 		d, err := m.opts.Store.Device(ctx, j.Job.Device)
-		if err != nil {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		if m.alive(d, now) {
