@@ -273,6 +273,17 @@ func (p *Predictor) PredictRow(row []float64) (mean, std float64) {
 	return mu, sigma
 }
 
+// PredictRows fills mean and std with the predictions for rows filled by
+// Row. All three slices must have the same length.
+func (p *Predictor) PredictRows(mean, std []float64, rows [][]float64) {
+	if len(mean) != len(rows) || len(std) != len(rows) {
+		panic("surrogate: PredictRows slices differ in length")
+	}
+	for i, row := range rows {
+		mean[i], std[i] = p.PredictRow(row)
+	}
+}
+
 // Predict returns the predicted measure of a and its standard deviation. It
 // fails when a is not valid in the predictor's design space.
 func (p *Predictor) Predict(a arch.Architecture) (mean, std float64, err error) {

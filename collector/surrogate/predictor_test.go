@@ -88,6 +88,32 @@ func TestSaveLoadKeepsPredictions(t *testing.T) {
 	}
 }
 
+func TestPredictRowsMatchesPredict(t *testing.T) {
+	archs, y := samplesOf(publishedRecords(t, "cpu_m1-pro"), Latency)
+	p, err := Fit(archs, y, smallOptions(KindEnsemble))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([][]float64, len(archs))
+	for i, a := range archs {
+		rows[i] = make([]float64, p.RowLen())
+		if err := p.Row(rows[i], a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mean, std := make([]float64, len(rows)), make([]float64, len(rows))
+	p.PredictRows(mean, std, rows)
+	for i, a := range archs {
+		m, s, err := p.Predict(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mean[i] != m || std[i] != s {
+			t.Fatalf("record %d: PredictRows = (%v, %v), Predict = (%v, %v)", i, mean[i], std[i], m, s)
+		}
+	}
+}
+
 func TestLoadRejectsBadFiles(t *testing.T) {
 	cases := map[string]string{
 		"not json":      "hello",
