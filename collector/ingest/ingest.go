@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -60,6 +61,8 @@ type Ingest struct {
 	log      *slog.Logger
 	metrics  *metrics
 	maxBatch int
+
+	stored, duplicates, rejected, jobErrors atomic.Int64
 
 	mu            sync.Mutex
 	onMeasurement []func(measure.Measurement)
@@ -256,6 +259,7 @@ func (in *Ingest) acknowledge(ctx context.Context, it *item, committed time.Time
 			in.log.Warn("terminate rejected result", "subject", it.msg.Subject(), "err", err)
 		}
 		in.metrics.results.WithLabelValues("rejected").Inc()
+		in.rejected.Add(1)
 		return
 	}
 	if err := it.msg.Ack(); err != nil {
@@ -265,10 +269,13 @@ func (in *Ingest) acknowledge(ctx context.Context, it *item, committed time.Time
 	switch {
 	case it.result.Kind == wire.ResultError:
 		in.metrics.results.WithLabelValues("job_error").Inc()
+		in.jobErrors.Add(1)
 	case it.inserted:
 		in.metrics.results.WithLabelValues("stored").Inc()
+		in.stored.Add(1)
 	default:
 		in.metrics.results.WithLabelValues("duplicate").Inc()
+		in.duplicates.Add(1)
 	}
 	if meta, err := it.msg.Metadata(); err == nil {
 		in.metrics.latency.Observe(committed.Sub(meta.Timestamp).Seconds())
@@ -310,4 +317,17 @@ func (in *Ingest) notify(items []item) {
 			fn(it.result)
 		}
 	}
+}
+
+// Stats counts the results handled since New, by outcome.
+type Stats struct {
+	Stored     int64 `json:"stored"`
+	Duplicates int64 `json:"duplicates"` // ids already stored
+	Rejected   int64 `json:"rejected"`   // dead-lettered
+	JobErrors  int64 `json:"job_errors"` // error results
+}
+
+// Stats returns the counts so far.
+func (in *Ingest) Stats() Stats {
+	return Stats{Stored: in.stored.Load(), Duplicates: in.duplicates.Load(), Rejected: in.rejected.Load(), JobErrors: in.jobErrors.Load()}
 }

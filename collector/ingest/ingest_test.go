@@ -149,6 +149,12 @@ func TestDuplicatePublishStoresOneRow(t *testing.T) {
 	if n := r.count(t); n != 2 {
 		t.Errorf("stored %d measurements, want 2", n)
 	}
+	// The server dropped one copy; the ingest saw the other two. Counts
+	// follow the commit, so wait for them.
+	waitFor(t, "2 stored and 2 duplicates counted", func() bool {
+		s := r.in.Stats()
+		return s.Stored == 2 && s.Duplicates == 2
+	})
 }
 
 func TestMalformedResultsAreDeadLettered(t *testing.T) {

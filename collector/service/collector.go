@@ -162,6 +162,7 @@ func (c *Collector) Start(ctx context.Context) (err error) {
 	c.goRun("ingest", func() error { return c.ingest.Run(runCtx, results) })
 	c.goRun("heartbeats", func() error { return c.ingest.RunHeartbeats(runCtx, heartbeats) })
 	c.goRun("jobs", func() error { c.jobs.Run(runCtx); return nil })
+	c.goRun("progress", func() error { c.logProgress(runCtx, results); return nil })
 
 	// Step 4: the HTTP API.
 	c.api = api.New(api.Options{
@@ -261,3 +262,34 @@ func (c *Collector) NATSURL() string {
 
 // Space returns the design space results are validated against.
 func (c *Collector) Space() *arch.Space { return c.space }
+
+// progressInterval is how often a running collector logs its ingest counts.
+const progressInterval = time.Minute
+
+// logProgress logs the ingest counts and backlog every progressInterval
+// while they change, until ctx is cancelled.
+func (c *Collector) logProgress(ctx context.Context, consumer jetstream.Consumer) {
+	ticker := time.NewTicker(progressInterval)
+	defer ticker.Stop()
+	var last ingest.Stats
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		stats := c.ingest.Stats()
+		if stats == last {
+			continue
+		}
+		var pending uint64
+		infoCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if info, err := consumer.Info(infoCtx); err == nil {
+			pending = info.NumPending + uint64(info.NumAckPending)
+		}
+		cancel()
+		c.log.Info("ingest progress", "stored", stats.Stored, "stored_last_interval", stats.Stored-last.Stored,
+			"duplicates", stats.Duplicates, "rejected", stats.Rejected, "job_errors", stats.JobErrors, "pending", pending)
+		last = stats
+	}
+}
