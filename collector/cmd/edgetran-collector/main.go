@@ -29,6 +29,7 @@ func commands() []cli.Command {
 		campaignSimulateCommand(),
 		datasetCheckCommand(),
 		codesignCommand(),
+		demoCommand(),
 	}
 }
 
