@@ -14,9 +14,13 @@ import (
 func TestJobRoundTrip(t *testing.T) {
 	ts := startServer(t)
 	cfg := testConfig(t, ts.url(), t.TempDir())
-	runDaemon(t, testOptions(t, cfg))
+	opts := testOptions(t, cfg)
+	// The job runs about three ack deadlines, so it finishes only if the
+	// agent extends the deadline.
+	opts.AckWait = time.Second
+	runDaemon(t, opts)
 
-	job := testJob(t, "round-trip", 0.3)
+	job := testJob(t, "round-trip", 1.5)
 	ts.submit(job)
 	got := ts.waitResults(1, time.Minute)
 
@@ -52,6 +56,87 @@ func TestJobRoundTrip(t *testing.T) {
 	}
 	if m.JobID != job.ID || m.Attempt != 1 {
 		t.Errorf("job id, attempt = %q, %d; want %q, 1", m.JobID, m.Attempt, job.ID)
+	}
+
+	cons, err := ts.js().Consumer(t.Context(), wire.StreamJobs, ConsumerName(testDevice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumRedelivered != 0 || info.NumAckPending != 0 {
+		t.Errorf("consumer redelivered %d and has %d unacknowledged, want 0 and 0", info.NumRedelivered, info.NumAckPending)
+	}
+}
+
+func TestShutdownMidJobRedelivers(t *testing.T) {
+	ts := startServer(t)
+	cfg := testConfig(t, ts.url(), t.TempDir())
+	stop := runDaemon(t, testOptions(t, cfg))
+
+	ts.submit(testJob(t, "shutdown", 3))
+	waitState(t, ts, "busy", 30*time.Second)
+	// The job needs about 6 s; the grace is 0.5 s, so it is aborted and
+	// returned to the stream without a result.
+	stop()
+	if got := ts.results(); len(got) != 0 {
+		t.Fatalf("%d results after an aborted job, want 0", len(got))
+	}
+
+	runDaemon(t, testOptions(t, cfg))
+	got := ts.waitResults(1, time.Minute)
+	if got[0].ID != wire.ResultID("shutdown", 1) || got[0].Kind != wire.ResultMeasurement {
+		t.Errorf("result %s %s, want a measurement for shutdown#1", got[0].ID, got[0].Kind)
+	}
+}
+
+func TestFullOutboxPausesJobs(t *testing.T) {
+	ts := startServer(t)
+	obDir := t.TempDir()
+	// Fill the outbox past its 1 MiB cap with two results that cannot be
+	// delivered while the RESULTS stream is missing.
+	ob, err := outbox.Open(obDir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"old-1#1", "old-2#1"} {
+		if err := ob.Add(id, []byte(`{"id":"`+id+`","kind":"error","device":"test-dev","error":{"code":"invalid","message":"`+strings.Repeat("x", 600<<10)+`"}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ob.Close()
+	if err := ts.js().DeleteStream(t.Context(), wire.StreamResults); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := testConfig(t, ts.url(), obDir)
+	cfg.Outbox.MaxBytes = 1 << 20
+	runDaemon(t, testOptions(t, cfg))
+	ts.submit(testJob(t, "waits", 0))
+	waitState(t, ts, "paused", 10*time.Second)
+	st, err := ts.js().Stream(t.Context(), wire.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 1 {
+		t.Errorf("jobs stream holds %d messages while paused, want the 1 job untaken", info.State.Msgs)
+	}
+
+	// Once results can be delivered, the old results go first, then the job
+	// runs.
+	ts.createStreams()
+	got := ts.waitResults(3, time.Minute)
+	want := []string{"old-1#1", "old-2#1", wire.ResultID("waits", 1)}
+	for i, id := range want {
+		if got[i].ID != id {
+			t.Errorf("result %d is %s, want %s", i, got[i].ID, id)
+		}
 	}
 }
 

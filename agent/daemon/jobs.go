@@ -211,7 +211,7 @@ func (d *Daemon) finish(ctx context.Context, msg jetstream.Msg, res wire.Result,
 	Info(string, ...any)
 	Error(string, ...any)
 }) {
-	data, err := json.Marshal(res)
+	data, err := encodeResult(res)
 	if err == nil {
 		err = d.outbox.Add(res.ID, data)
 	}
@@ -234,6 +234,40 @@ func (d *Daemon) finish(ctx context.Context, msg jetstream.Msg, res wire.Result,
 	}
 	d.setState("idle", "")
 	d.wakeFlusher()
+}
+
+// MaxResultBytes bounds an encoded result, well below the 1 MiB default
+// maximum NATS payload: a larger entry could never be published and would
+// block the outbox behind it.
+const MaxResultBytes = 512 << 10
+
+// encodeResult marshals res within MaxResultBytes. When it is larger, the
+// power trace and then the per-iteration latencies are left out (the
+// summary figures stay), and an error message is cut to 4 KiB.
+func encodeResult(res wire.Result) ([]byte, error) {
+	data, err := json.Marshal(res)
+	if err != nil || len(data) <= MaxResultBytes {
+		return data, err
+	}
+	if m := res.Measurement; m != nil {
+		trimmed := *m
+		trimmed.Trace = nil
+		res.Measurement = &trimmed
+		if data, err = json.Marshal(res); err != nil || len(data) <= MaxResultBytes {
+			return data, err
+		}
+		trimmed.IterationsS = nil
+		if data, err = json.Marshal(res); err != nil || len(data) <= MaxResultBytes {
+			return data, err
+		}
+	}
+	if e := res.Error; e != nil && len(e.Message) > 4<<10 {
+		res.Error = &wire.JobError{Code: e.Code, Message: e.Message[:4<<10] + " … (cut)"}
+		if data, err = json.Marshal(res); err != nil || len(data) <= MaxResultBytes {
+			return data, err
+		}
+	}
+	return nil, fmt.Errorf("result %s is %d bytes encoded, over the %d-byte limit", res.ID, len(data), MaxResultBytes)
 }
 
 func (d *Daemon) errorResult(job wire.Job, code string, err error) wire.Result {
