@@ -2,6 +2,9 @@ package daemon
 
 import (
 	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"testing"
 	"time"
 
@@ -294,5 +297,46 @@ func waitOutbox(t *testing.T, stop func(), dir string, n int) {
 	defer ob.Close()
 	if ob.Len() != n {
 		t.Fatalf("outbox holds %d results after the agent stopped, want %d", ob.Len(), n)
+	}
+}
+
+func TestAgentWorksWithOwnSubjectsOnly(t *testing.T) {
+	pub, sub := Permissions(testDevice)
+	ts := startServerWithUsers(t, []*server.User{
+		{Username: adminUser, Password: adminPassword},
+		{Username: "agent", Password: "agent-secret", Permissions: &server.Permissions{
+			Publish:   &server.SubjectPermission{Allow: pub},
+			Subscribe: &server.SubjectPermission{Allow: sub},
+		}},
+	})
+	cfg := testConfig(t, ts.url(), t.TempDir())
+	cfg.NATS.User, cfg.NATS.Password = "agent", "agent-secret"
+	runDaemon(t, testOptions(t, cfg))
+
+	ts.submit(testJob(t, "restricted", 0.2))
+	got := ts.waitResults(1, time.Minute)
+	if got[0].Kind != wire.ResultMeasurement {
+		t.Errorf("result kind %q error %+v, want a measurement", got[0].Kind, got[0].Error)
+	}
+	waitState(t, ts, "idle", 10*time.Second)
+
+	// The same user cannot publish a result for another device.
+	errs := make(chan error, 1)
+	nc, err := nats.Connect(ts.url(), nats.UserInfo("agent", "agent-secret"),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if err := nc.Publish(wire.ResultsSubject("other-device"), []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if !strings.Contains(strings.ToLower(err.Error()), "permissions violation") {
+			t.Errorf("error %v, want a permissions violation", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("publishing another device's result was not rejected")
 	}
 }

@@ -32,11 +32,19 @@ type testServer struct {
 	port  int
 	store string
 	srv   *server.Server
+	users []*server.User // nil: no authentication
 }
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, port: -1, store: t.TempDir()}
+	return startServerWithUsers(t, nil)
+}
+
+// startServerWithUsers starts a server that requires one of users; the test
+// helpers connect as adminUser, which the caller must include.
+func startServerWithUsers(t *testing.T, users []*server.User) *testServer {
+	t.Helper()
+	ts := &testServer{t: t, port: -1, store: t.TempDir(), users: users}
 	ts.start()
 	ts.port = ts.srv.Addr().(*net.TCPAddr).Port
 	t.Cleanup(ts.stop)
@@ -46,7 +54,7 @@ func startServer(t *testing.T) *testServer {
 
 func (ts *testServer) start() {
 	ts.t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ts.port, JetStream: true, StoreDir: ts.store, NoSigs: true})
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ts.port, JetStream: true, StoreDir: ts.store, NoSigs: true, Users: ts.users})
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -63,6 +71,15 @@ func (ts *testServer) stop() {
 		ts.srv.WaitForShutdown()
 		ts.srv = nil
 	}
+}
+
+const adminUser, adminPassword = "admin", "admin-secret"
+
+func (ts *testServer) adminAuth() []nats.Option {
+	if ts.users == nil {
+		return nil
+	}
+	return []nats.Option{nats.UserInfo(adminUser, adminPassword)}
 }
 
 func (ts *testServer) url() string { return "nats://127.0.0.1:" + itoa(ts.port) }
@@ -89,7 +106,7 @@ func (ts *testServer) createStreams() {
 // js returns a JetStream context on a fresh connection closed at cleanup.
 func (ts *testServer) js() jetstream.JetStream {
 	ts.t.Helper()
-	nc, err := nats.Connect(ts.url())
+	nc, err := nats.Connect(ts.url(), ts.adminAuth()...)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -259,7 +276,7 @@ func runDaemon(t *testing.T, opts Options) (stop func()) {
 // waitState waits until a heartbeat of testDevice reports state.
 func waitState(t *testing.T, ts *testServer, state string, timeout time.Duration) {
 	t.Helper()
-	nc, err := nats.Connect(ts.url())
+	nc, err := nats.Connect(ts.url(), ts.adminAuth()...)
 	if err != nil {
 		t.Fatal(err)
 	}
