@@ -224,6 +224,7 @@ func (c *Config) FillDefaults() error {
 			c.Device.Name = c.Device.ID
 		}
 	}
+
 	if len(c.NATS.Servers) == 0 {
 		c.NATS.Servers = d.NATS.Servers
 	}
@@ -236,6 +237,7 @@ func (c *Config) FillDefaults() error {
 	if c.NATS.AckWait == 0 {
 		c.NATS.AckWait = d.NATS.AckWait
 	}
+
 	if len(c.Runners) == 0 {
 		c.Runners = d.Runners
 	}
@@ -249,6 +251,7 @@ func (c *Config) FillDefaults() error {
 			}
 		}
 	}
+
 	if c.Meter.Name == "" {
 		c.Meter.Name = d.Meter.Name
 	}
@@ -258,6 +261,7 @@ func (c *Config) FillDefaults() error {
 	if c.Meter.IdleWindow == 0 {
 		c.Meter.IdleWindow = d.Meter.IdleWindow
 	}
+
 	if c.Outbox.Dir == "" {
 		c.Outbox.Dir = d.Outbox.Dir
 	}
@@ -293,6 +297,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("nats.servers[%d] %q: want a URL such as nats://host:4222 or tls://host:4222", i, s))
 		}
 	}
+
 	errs = append(errs, c.NATS.validateAuth()...)
 	if (c.NATS.TLS.CertFile == "") != (c.NATS.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("nats.tls: cert_file and key_file must be set together"))
@@ -311,6 +316,7 @@ func (c *Config) Validate() error {
 	if c.NATS.ReconnectWait < 0 || c.NATS.MaxReconnectWait < c.NATS.ReconnectWait {
 		errs = append(errs, fmt.Errorf("nats.reconnect_wait %v and max_reconnect_wait %v: want 0 < reconnect_wait <= max_reconnect_wait", c.NATS.ReconnectWait, c.NATS.MaxReconnectWait))
 	}
+
 	if c.NATS.AckWait < Duration(time.Second) {
 		errs = append(errs, fmt.Errorf("nats.ack_wait %v: must be at least 1s", c.NATS.AckWait))
 	}
@@ -327,6 +333,7 @@ func (c *Config) Validate() error {
 	if c.Meter.IdleWindow < 0 {
 		errs = append(errs, fmt.Errorf("meter.idle_window %v: must not be negative", c.Meter.IdleWindow))
 	}
+
 	if !filepath.IsAbs(c.Outbox.Dir) {
 		errs = append(errs, fmt.Errorf("outbox.dir %q: must be an absolute path", c.Outbox.Dir))
 	}
@@ -342,6 +349,7 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxDuration < Duration(time.Second) {
 		errs = append(errs, fmt.Errorf("limits.max_duration %v: must be at least 1s", c.Limits.MaxDuration))
 	}
+
 	if c.HeartbeatInterval < Duration(100*time.Millisecond) {
 		errs = append(errs, fmt.Errorf("heartbeat_interval %v: must be at least 100ms", c.HeartbeatInterval))
 	}

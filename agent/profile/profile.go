@@ -1,9 +1,9 @@
 // Package profile is the measurement method that both the bench command and
-// profile jobs use: warm-up, idle power baseline, timed runs until a minimum
-// count and a minimum duration are both reached while a sampler reads the
-// power meter, then latency statistics, gross and net energy per sequence,
-// peak and mean power, run-to-run spread and a throttling flag, all in one
-// measure.Measurement.
+// profile jobs use. It runs warm-up, an idle power baseline, and timed runs
+// until a minimum count and a minimum duration are both reached while a
+// sampler reads the power meter. The result is one measure.Measurement with
+// latency statistics, gross and net energy per sequence, peak and mean
+// power, run-to-run spread and a throttling flag.
 package profile
 
 import (
@@ -26,7 +26,7 @@ const (
 	MaxIterationsKept      = 1000
 )
 
-// Settings says how long and how often to measure.
+// Settings sets how long and how often to measure.
 type Settings struct {
 	Warmup   int // untimed iterations before the baseline
 	MinIters int // timed iterations per run, at least; 0 means 1

@@ -12,7 +12,7 @@ import (
 // kernel's thermal-throttle event counters across a profile.
 //
 // Throttled is true when a zone reached its lowest passive (or hot) trip
-// point, or when a CPU's package or core throttle counter grew; it is nil
+// point, or when a CPU's package or core throttle counter grew. It is nil
 // when the machine exposes neither, because absence of evidence is not
 // evidence of no throttling.
 type thermalWatch struct {

@@ -183,7 +183,7 @@ func (m *Model) bound(ctx context.Context) (context.Context, context.CancelFunc)
 }
 
 // next returns the next reply; an {"error": ...} line becomes an error that
-// wraps runner.ErrTooLarge or runner.ErrUnsupported when its code says so.
+// wraps runner.ErrTooLarge or runner.ErrUnsupported when its code names one.
 func (m *Model) next(ctx context.Context) (reply, error) {
 	var l lineOrErr
 	var ok bool
@@ -215,7 +215,7 @@ func (m *Model) next(ctx context.Context) (reply, error) {
 	return rep, nil
 }
 
-// Run asks for len(out) passes and fills out as their lines arrive. On
+// Run requests len(out) passes and fills out as their lines arrive. On
 // cancellation the command is killed, because the protocol has no way to
 // interrupt a batch; the model is unusable afterwards.
 func (m *Model) Run(ctx context.Context, out []runner.Iteration) (int, error) {
