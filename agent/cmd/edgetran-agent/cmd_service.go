@@ -20,24 +20,31 @@ func installCommand() cli.Command {
 }
 
 func uninstallCommand() cli.Command {
-	return controlCommand("uninstall", "remove the installed service")
+	return controlCommand("uninstall", "remove the installed service",
+		"Remove the edgetran-agent service from the detected service manager. Stop it first.\nThe configuration file and the outbox stay in place.")
 }
 
-func startCommand() cli.Command { return controlCommand("start", "start the installed service") }
+func startCommand() cli.Command {
+	return controlCommand("start", "start the installed service", "Start the installed edgetran-agent service.")
+}
 
-func stopCommand() cli.Command { return controlCommand("stop", "stop the installed service") }
+func stopCommand() cli.Command {
+	return controlCommand("stop", "stop the installed service",
+		"Stop the installed edgetran-agent service. The agent finishes or returns its running job and\nflushes its outbox before it exits.")
+}
 
 func statusCommand() cli.Command {
-	return controlCommand("status", "print whether the service is running (exit 3 when not)")
+	return controlCommand("status", "print whether the service is running (exit 3 when not)",
+		"Print running, stopped, unknown or not installed. The exit status is 0 when the service\nis running and 3 otherwise.")
 }
 
 func serviceRenderCommand() cli.Command {
 	return cli.Command{Name: "service render", Summary: "print the systemd unit or launchd plist that install writes", Run: runRender}
 }
 
-func controlCommand(action, summary string) cli.Command {
+func controlCommand(action, summary, description string) cli.Command {
 	return cli.Command{Name: action, Summary: summary, Run: func(ctx context.Context, env cli.Env, args []string) error {
-		return runControl(env, action, args)
+		return runControl(env, action, description, args)
 	}}
 }
 
@@ -148,8 +155,8 @@ must exist; see docs/agent.md for the user, groups and udev rules.`)
 	return nil
 }
 
-func runControl(env cli.Env, action string, args []string) error {
-	fs := cli.NewFlagSet(env, action, action, fmt.Sprintf("%s the %s service through the detected service manager.", capitalise(action), service.Name))
+func runControl(env cli.Env, action, description string, args []string) error {
+	fs := cli.NewFlagSet(env, action, action, description)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -164,8 +171,12 @@ func runControl(env cli.Env, action string, args []string) error {
 	}
 	if action == "status" {
 		st, err := svc.Status()
+		if errors.Is(err, ksvc.ErrNotInstalled) {
+			fmt.Fprintln(env.Stdout, "not installed")
+			return &cli.ExitError{Code: 3}
+		}
 		if err != nil {
-			return fmt.Errorf("status of %s: %w", service.Name, err)
+			return fmt.Errorf("status of %s (%s): %w", service.Name, service.Platform(), err)
 		}
 		fmt.Fprintln(env.Stdout, statusText(st))
 		if st != ksvc.StatusRunning {
@@ -189,11 +200,4 @@ func statusText(st ksvc.Status) string {
 	default:
 		return "unknown"
 	}
-}
-
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }
