@@ -256,15 +256,27 @@ func TestOutboxSurvivesRestartWhileServerDown(t *testing.T) {
 	ts := startServer(t)
 	obDir := t.TempDir()
 	cfg := testConfig(t, ts.url(), obDir)
-	stop := runDaemon(t, testOptions(t, cfg))
+	d, stop := startDaemon(t, testOptions(t, cfg))
 
 	ts.submit(testJob(t, "outbox", 1))
 	waitState(t, ts, "busy", 30*time.Second)
 	ts.stop()
 
 	// The job finishes while the server is down, so its result can only go
-	// to the outbox; give it time, then stop the agent.
-	waitOutbox(t, stop, obDir, 1)
+	// to the outbox; then the agent stops.
+	deadline := time.Now().Add(time.Minute)
+	for d.outbox.Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	ob, err := outbox.Open(obDir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ob.Len() != 1 {
+		t.Fatalf("outbox holds %d results after the agent stopped, want 1", ob.Len())
+	}
+	ob.Close()
 
 	// A new agent starts while the server is still down, then the server
 	// comes back.
@@ -280,23 +292,6 @@ func TestOutboxSurvivesRestartWhileServerDown(t *testing.T) {
 	}
 	if got[0].ID != wire.ResultID("outbox", 1) {
 		t.Errorf("result id = %q, want outbox#1", got[0].ID)
-	}
-}
-
-// waitOutbox waits for the running daemon's outbox to hold n entries by
-// watching its heartbeat-free state: it stops the daemon once 20 seconds
-// have passed or the job must have finished, then checks the file.
-func waitOutbox(t *testing.T, stop func(), dir string, n int) {
-	t.Helper()
-	time.Sleep(8 * time.Second)
-	stop()
-	ob, err := outbox.Open(dir, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ob.Close()
-	if ob.Len() != n {
-		t.Fatalf("outbox holds %d results after the agent stopped, want %d", ob.Len(), n)
 	}
 }
 

@@ -246,6 +246,14 @@ func testOptions(t *testing.T, cfg *config.Config) Options {
 // for Run to return nil.
 func runDaemon(t *testing.T, opts Options) (stop func()) {
 	t.Helper()
+	_, stop = startDaemon(t, opts)
+	return stop
+}
+
+// startDaemon is runDaemon that also returns the daemon, for tests that
+// watch its outbox.
+func startDaemon(t *testing.T, opts Options) (*Daemon, func()) {
+	t.Helper()
 	d, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +262,7 @@ func runDaemon(t *testing.T, opts Options) (stop func()) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	stopped := false
-	stop = func() {
+	stop := func() {
 		if stopped {
 			return
 		}
@@ -270,7 +278,7 @@ func runDaemon(t *testing.T, opts Options) (stop func()) {
 		}
 	}
 	t.Cleanup(stop)
-	return stop
+	return d, stop
 }
 
 // waitState waits until a heartbeat of testDevice reports state.
