@@ -69,6 +69,25 @@ type Config struct {
 	// per round to choose from; 0 means 1000. Pool ignores it.
 	Candidates int    `json:"candidates"`
 	Seed       uint64 `json:"seed"`
+
+	// Space, when set, narrows the design space a Live campaign draws its
+	// candidates from; a Manager requires it to lie inside its own space.
+	// nil means the manager's space. Pool ignores it.
+	Space *arch.Space `json:"space,omitempty"`
+	// Runner is the agent's runner name of a Live campaign's jobs; ""
+	// means the target's runtime.
+	Runner string `json:"runner,omitempty"`
+	// Job sets the profiling effort of a Live campaign's jobs.
+	Job JobSettings `json:"job"`
+}
+
+// JobSettings are the profiling settings of each profile job; zero fields
+// take the job manager's defaults (jobs.DefaultWarmup and the others).
+type JobSettings struct {
+	Warmup     int     `json:"warmup,omitempty"`      // untimed forward passes
+	MinIters   int     `json:"min_iters,omitempty"`   // timed passes per run, at least
+	MinSeconds float64 `json:"min_seconds,omitempty"` // timed seconds per run, at least
+	Repeats    int     `json:"repeats,omitempty"`     // timed runs
 }
 
 // Defaults returns c with every zero field set to its default.
@@ -121,6 +140,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.Threshold > 0) {
 		errs = append(errs, fmt.Errorf("threshold = %v: must be positive", c.Threshold))
+	}
+	if j := c.Job; j.Warmup < 0 || j.MinIters < 0 || j.MinSeconds < 0 || j.Repeats < 0 {
+		errs = append(errs, fmt.Errorf("job settings %+v: must not be negative", j))
 	}
 	if c.UncertaintyThreshold < 0 {
 		errs = append(errs, fmt.Errorf("uncertainty_threshold = %v: must not be negative", c.UncertaintyThreshold))

@@ -2,12 +2,15 @@ package campaign
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
+	"github.com/edgetran/edgetran/collector/jobs"
 	"github.com/edgetran/edgetran/collector/store"
 	"github.com/edgetran/edgetran/collector/surrogate"
 	"github.com/edgetran/edgetran/shared/arch"
@@ -31,8 +34,15 @@ type Live struct {
 	Target measure.Target // required: device, batch, sequence length and precision of the jobs
 	Metric surrogate.Metric
 	// Runner is the agent's configured runner name; "" means Target.Runtime.
-	Runner     string
-	CampaignID string        // recorded on every job
+	Runner string
+	// Settings are the profiling settings of every job; zero fields take
+	// the job manager's defaults.
+	Settings JobSettings
+	// CampaignID is recorded on every job. When set, job ids derive from
+	// it, the target, the architecture and the attempt, so a resumed
+	// campaign finds the jobs it submitted before a restart and waits for
+	// them instead of measuring the same architecture again.
+	CampaignID string
 	Timeout    time.Duration // wait per job attempt; 0 means 30 minutes
 	Retries    int           // resubmissions of a failed or timed-out job; 0 means 1, negative means none
 	Logger     *slog.Logger  // nil means slog.Default()
@@ -108,7 +118,7 @@ func (l *Live) Evaluate(ctx context.Context, archs []arch.Architecture) ([]Outco
 
 	ids := make([]string, len(archs))
 	for i, a := range archs {
-		id, err := l.submit(ctx, a)
+		id, err := l.submit(ctx, a, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +147,7 @@ func (l *Live) Evaluate(ctx context.Context, archs []arch.Architecture) ([]Outco
 				break
 			}
 			log.Warn("measurement failed; resubmitting", "job", ids[i], "arch", l.space().ID(a), "err", err, "attempt", attempt+1)
-			if ids[i], err = l.submit(ctx, a); err != nil {
+			if ids[i], err = l.submit(ctx, a, attempt+2); err != nil {
 				return nil, err
 			}
 		}
@@ -148,17 +158,30 @@ func (l *Live) Evaluate(ctx context.Context, archs []arch.Architecture) ([]Outco
 	return out, nil
 }
 
-func (l *Live) submit(ctx context.Context, a arch.Architecture) (string, error) {
+// submit sends submission number try (from 1) of a's job and returns the
+// job id. A job id already used by this campaign is the same submission
+// made before a restart, so its id is returned and nothing is sent.
+func (l *Live) submit(ctx context.Context, a arch.Architecture, try int) (string, error) {
 	runner := l.Runner
 	if runner == "" {
 		runner = l.Target.Runtime
 	}
+	archID := l.space().ID(a)
+	var id string
+	if l.CampaignID != "" {
+		sum := sha256.Sum256([]byte(l.Target.Key() + " " + archID))
+		id = fmt.Sprintf("%s-%s-%d", l.CampaignID, hex.EncodeToString(sum[:8]), try)
+	}
 	j, err := l.Jobs.Submit(ctx, wire.Job{
-		Kind: wire.JobProfile, Device: l.Target.Device, Runner: runner, Arch: a,
+		ID: id, Kind: wire.JobProfile, Device: l.Target.Device, Runner: runner, Arch: a,
 		Batch: l.Target.Batch, SeqLen: l.Target.SeqLen, Precision: l.Target.Precision, CampaignID: l.CampaignID,
+		Warmup: l.Settings.Warmup, MinIters: l.Settings.MinIters, MinSeconds: l.Settings.MinSeconds, Repeats: l.Settings.Repeats,
 	})
+	if id != "" && errors.Is(err, jobs.ErrDuplicateID) {
+		return id, nil
+	}
 	if err != nil {
-		return "", fmt.Errorf("submit profile job for %s: %w", l.space().ID(a), err)
+		return "", fmt.Errorf("submit profile job for %s: %w", archID, err)
 	}
 	return j.Job.ID, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,6 +79,9 @@ func (m *Manager) Start(id string, target measure.Target, cfg Config) (*State, e
 	if err != nil {
 		return nil, err
 	}
+	if _, err := m.space(st); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	_, busy := m.running[id]
 	m.mu.Unlock()
@@ -98,8 +102,10 @@ func (m *Manager) Start(id string, target measure.Target, cfg Config) (*State, e
 // Resume restarts every stored campaign whose status is running, from its
 // last saved round. The collector calls it once at start-up.
 //
-// NOTE: measurements of the round in progress at shutdown are not in the
-// saved state, so that round's architectures are submitted again.
+// The round in progress at shutdown is not in the saved state, so it runs
+// again; Live derives job ids from the campaign, target and architecture,
+// so it waits for the jobs submitted before the restart instead of sending
+// new ones.
 func (m *Manager) Resume(ctx context.Context) error {
 	rows, err := m.opts.Store.Campaigns(ctx)
 	if err != nil {
@@ -178,12 +184,16 @@ func (m *Manager) launch(st *State, target measure.Target) error {
 	if _, busy := m.running[st.ID]; busy {
 		return fmt.Errorf("campaign %s: %w", st.ID, ErrRunning)
 	}
+	space, err := m.space(st)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.running[st.ID] = cancel
 	m.wg.Add(1)
 	live := &Live{
-		Jobs: m.opts.Jobs, Space: m.opts.Space, Target: target, Metric: st.Config.Metric,
-		CampaignID: st.ID, Timeout: m.opts.Timeout, Retries: m.opts.Retries, Logger: m.log,
+		Jobs: m.opts.Jobs, Space: space, Target: target, Metric: st.Config.Metric, Runner: st.Config.Runner,
+		Settings: st.Config.Job, CampaignID: st.ID, Timeout: m.opts.Timeout, Retries: m.opts.Retries, Logger: m.log,
 	}
 	go func() {
 		defer m.wg.Done()
@@ -199,7 +209,7 @@ func (m *Manager) launch(st *State, target measure.Target) error {
 				m.log.Info("campaign round", "campaign", s.ID, "round", r.Round, "measured", r.Measured, "budget", s.Config.Budget, "nmse", r.NMSE)
 			},
 		}
-		err := Run(ctx, st, live, m.opts.Space, hooks)
+		err := Run(ctx, st, live, space, hooks)
 		switch {
 		case err == nil:
 			m.log.Info("campaign finished", "campaign", st.ID, "status", st.Status, "reason", st.Reason, "measured", st.Measured())
@@ -212,6 +222,60 @@ func (m *Manager) launch(st *State, target measure.Target) error {
 		}
 	}()
 	return nil
+}
+
+// space returns the design space of st's candidates: the manager's space,
+// or st.Config.Space after checking that it lies inside the manager's,
+// because the job manager rejects architectures outside it.
+func (m *Manager) space(st *State) (*arch.Space, error) {
+	narrow := st.Config.Space
+	if narrow == nil {
+		return m.opts.Space, nil
+	}
+	// A decoded Space lacks its embedding tables; NewSpace builds them.
+	sp, err := arch.NewSpace(*narrow)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %s: %w", st.ID, err)
+	}
+	if err := Within(sp, m.opts.Space); err != nil {
+		return nil, fmt.Errorf("campaign %s: %w", st.ID, err)
+	}
+	return sp, nil
+}
+
+// Within returns an error naming every value of inner that outer does not
+// allow, or nil when every architecture of inner is valid in outer.
+func Within(inner, outer *arch.Space) error {
+	var errs []error
+	check := func(name string, in, out []int) {
+		for _, v := range in {
+			if !slices.Contains(out, v) {
+				errs = append(errs, fmt.Errorf("design space %s value %d is outside the collector's space %v", name, v, out))
+			}
+		}
+	}
+	check("layers", inner.Layers, outer.Layers)
+	check("hidden", inner.Hidden, outer.Hidden)
+	check("ff_widths", inner.FFWidths, outer.FFWidths)
+	check("head_counts", inner.HeadCounts, outer.HeadCounts)
+	// Architecture ids sort heads in the space's type order, so the inner
+	// order must agree with the outer one for both to give the same ids.
+	last := -1
+	for _, t := range inner.HeadTypes {
+		i := slices.Index(outer.HeadTypes, t)
+		switch {
+		case i < 0:
+			errs = append(errs, fmt.Errorf("design space head type %q is outside the collector's space", t))
+		case i < last:
+			errs = append(errs, fmt.Errorf("design space head type %q is out of order: list head types in the order %v", t, outer.HeadTypes))
+		default:
+			last = i
+		}
+	}
+	if inner.FFDepthMax > outer.FFDepthMax {
+		errs = append(errs, fmt.Errorf("design space ff_depth_max %d exceeds the collector's %d", inner.FFDepthMax, outer.FFDepthMax))
+	}
+	return errors.Join(errs...)
 }
 
 func (m *Manager) save(ctx context.Context, st *State) error {
@@ -228,6 +292,9 @@ func (m *Manager) save(ctx context.Context, st *State) error {
 		ID: st.ID, Target: st.TargetKey, Status: string(st.Status), State: data, CreatedAt: created, UpdatedAt: now,
 	})
 }
+
+// Decode returns the campaign state stored in row.
+func Decode(row store.Campaign) (*State, error) { return decodeState(row) }
 
 func decodeState(row store.Campaign) (*State, error) {
 	var st State
