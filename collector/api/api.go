@@ -22,8 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/edgetran/edgetran/collector/campaign"
 	"github.com/edgetran/edgetran/collector/jobs"
 	"github.com/edgetran/edgetran/collector/store"
+	"github.com/edgetran/edgetran/collector/surrogate"
 	"github.com/edgetran/edgetran/shared/arch"
 )
 
@@ -39,6 +41,11 @@ type Options struct {
 	Space     *arch.Space
 	Token     string              // empty: no authentication
 	Gatherer  prometheus.Gatherer // served on /metrics; nil serves no metrics
+	// Surrogates serves GET /api/v1/surrogates and POST /api/v1/predict;
+	// nil leaves those routes out.
+	Surrogates *surrogate.Registry
+	// Campaigns serves the /api/v1/campaigns routes; nil leaves them out.
+	Campaigns *campaign.Manager
 	Logger    *slog.Logger
 	// ImportTimeout bounds how long an import waits for the ingest to
 	// store its records; 0 means two minutes.
@@ -73,6 +80,15 @@ func New(opts Options) *API {
 	a.mux.HandleFunc("GET /api/v1/jobs", a.listJobs)
 	a.mux.HandleFunc("GET /api/v1/jobs/{id}", a.job)
 	a.mux.HandleFunc("POST /api/v1/import", a.importRecords)
+	if opts.Surrogates != nil {
+		a.mux.HandleFunc("GET /api/v1/surrogates", a.surrogates)
+		a.mux.HandleFunc("POST /api/v1/predict", a.predict)
+	}
+	if opts.Campaigns != nil {
+		a.mux.HandleFunc("POST /api/v1/campaigns", a.startCampaign)
+		a.mux.HandleFunc("GET /api/v1/campaigns", a.listCampaigns)
+		a.mux.HandleFunc("GET /api/v1/campaigns/{id}", a.campaign)
+	}
 	if opts.Gatherer != nil {
 		a.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/edgetran/edgetran/collector/store"
+	"github.com/edgetran/edgetran/collector/surrogate"
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
@@ -168,4 +169,42 @@ func (c *Client) Export(ctx context.Context, w io.Writer, format, device string)
 		return fmt.Errorf("export measurements: %w", err)
 	}
 	return nil
+}
+
+// Surrogates lists the fitted surrogate models.
+func (c *Client) Surrogates(ctx context.Context) ([]surrogate.ModelInfo, error) {
+	var list []surrogate.ModelInfo
+	err := c.do(ctx, http.MethodGet, "/api/v1/surrogates", nil, &list)
+	return list, err
+}
+
+// Predict sends req to POST /api/v1/predict. A target without a fitted
+// model returns a *StatusError with code 409.
+func (c *Client) Predict(ctx context.Context, req PredictRequest) (PredictResponse, error) {
+	var out PredictResponse
+	err := c.do(ctx, http.MethodPost, "/api/v1/predict", req, &out)
+	return out, err
+}
+
+// StartCampaign sends req to POST /api/v1/campaigns and returns the new
+// campaign's status.
+func (c *Client) StartCampaign(ctx context.Context, req StartCampaignRequest) (CampaignStatus, error) {
+	var out CampaignStatus
+	err := c.do(ctx, http.MethodPost, "/api/v1/campaigns", req, &out)
+	return out, err
+}
+
+// Campaigns lists every campaign, newest first.
+func (c *Client) Campaigns(ctx context.Context) ([]CampaignSummary, error) {
+	var list []CampaignSummary
+	err := c.do(ctx, http.MethodGet, "/api/v1/campaigns", nil, &list)
+	return list, err
+}
+
+// Campaign returns the status of campaign id; IsNotFound(err) holds for an
+// unknown id.
+func (c *Client) Campaign(ctx context.Context, id string) (CampaignStatus, error) {
+	var out CampaignStatus
+	err := c.do(ctx, http.MethodGet, "/api/v1/campaigns/"+url.PathEscape(id), nil, &out)
+	return out, err
 }

@@ -17,9 +17,11 @@ import (
 
 	"github.com/edgetran/edgetran/collector/api"
 	"github.com/edgetran/edgetran/collector/broker"
+	"github.com/edgetran/edgetran/collector/campaign"
 	"github.com/edgetran/edgetran/collector/ingest"
 	"github.com/edgetran/edgetran/collector/jobs"
 	"github.com/edgetran/edgetran/collector/store"
+	"github.com/edgetran/edgetran/collector/surrogate"
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/measure"
 )
@@ -39,6 +41,8 @@ type Collector struct {
 	js       jetstream.JetStream
 	ingest   *ingest.Ingest
 	jobs     *jobs.Manager
+	surr     *surrogate.Registry
+	camps    *campaign.Manager
 	api      *api.API
 	http     *http.Server
 	httpAddr string
@@ -141,7 +145,19 @@ func (c *Collector) Start(ctx context.Context) (err error) {
 		return err
 	}
 
-	// Step 3: ingest and job tracking.
+	// Step 3: the surrogates, trained on what is stored so far. The ingest
+	// feeds them every later measurement, so none is missed or read twice.
+	c.surr = surrogate.NewRegistry(surrogate.RegistryOptions{
+		Fit: surrogate.Options{Space: c.space}, Debounce: c.cfg.SurrogateDebounce(),
+		MinRecords: c.cfg.SurrogateMinRecords, Logger: c.log,
+	})
+	stored, err := store.All(ctx, c.store, store.Query{})
+	if err != nil {
+		return fmt.Errorf("load measurements for the surrogates: %w", err)
+	}
+	c.surr.Observe(stored...)
+
+	// Step 4: ingest, job tracking and campaigns.
 	c.ingest = ingest.New(ingest.Options{
 		Store: c.store, JetStream: c.js, Space: c.space, Registry: c.reg,
 		Logger: c.log.With("component", "ingest"), MaxBatch: c.cfg.IngestBatch,
@@ -152,6 +168,7 @@ func (c *Collector) Start(ctx context.Context) (err error) {
 	})
 	c.ingest.OnResult(c.jobs.HandleResult)
 	c.ingest.OnHeartbeat(c.jobs.HandleHeartbeat)
+	c.ingest.OnMeasurement(func(m measure.Measurement) { c.surr.Observe(m) })
 	for _, fn := range c.onMeasurement {
 		c.ingest.OnMeasurement(fn)
 	}
@@ -163,11 +180,24 @@ func (c *Collector) Start(ctx context.Context) (err error) {
 	c.goRun("heartbeats", func() error { return c.ingest.RunHeartbeats(runCtx, heartbeats) })
 	c.goRun("jobs", func() error { c.jobs.Run(runCtx); return nil })
 	c.goRun("progress", func() error { c.logProgress(runCtx, results); return nil })
+	c.goRun("surrogates", func() error {
+		c.log.Info("fitting surrogates on stored measurements", "measurements", len(stored))
+		return c.surr.Refit(runCtx)
+	})
 
-	// Step 4: the HTTP API.
+	// Campaigns resume after the ingest runs, because they wait for
+	// results it stores. One that cannot resume is logged, not fatal.
+	c.camps = campaign.NewManager(campaign.ManagerOptions{
+		Store: c.store, Jobs: c.jobs, Space: c.space, Logger: c.log,
+	})
+	if err := c.camps.Resume(ctx); err != nil {
+		c.log.Error("resume campaigns", "err", err)
+	}
+
+	// Step 5: the HTTP API.
 	c.api = api.New(api.Options{
 		Store: c.store, Jobs: c.jobs, JetStream: c.js, Space: c.space, Token: c.cfg.Token,
-		Gatherer: c.reg, Logger: c.log.With("component", "api"),
+		Gatherer: c.reg, Logger: c.log.With("component", "api"), Surrogates: c.surr, Campaigns: c.camps,
 	})
 	for _, r := range c.routes {
 		c.api.Handle(r.pattern, r.handler)
@@ -199,10 +229,11 @@ func (c *Collector) goRun(name string, fn func() error) {
 }
 
 // Stop shuts the collector down in reverse order of Start: the API stops
-// taking requests, the ingest finishes its current batch, then NATS and the
-// store close. Results received but not committed are redelivered by the
-// server on the next start. It is safe to call on a partly started
-// collector.
+// taking requests, campaigns pause (stored as running, so the next Start
+// resumes them), the ingest finishes its current batch, the surrogates
+// finish a refit in progress, then NATS and the store close. Results
+// received but not committed are redelivered by the server on the next
+// start. It is safe to call on a partly started collector.
 func (c *Collector) Stop(ctx context.Context) error {
 	var errs []error
 	if c.http != nil {
@@ -210,10 +241,16 @@ func (c *Collector) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stop API: %w", err))
 		}
 	}
+	if c.camps != nil {
+		c.camps.Close()
+	}
 	if c.cancel != nil {
 		c.cancel()
 	}
 	c.wg.Wait()
+	if c.surr != nil {
+		c.surr.Close()
+	}
 
 	if c.nc != nil {
 		// Send acknowledgements still buffered in the client; any lost
@@ -240,6 +277,14 @@ func (c *Collector) Store() store.Store { return c.store }
 
 // Jobs returns the job manager; valid after Start.
 func (c *Collector) Jobs() *jobs.Manager { return c.jobs }
+
+// Surrogates returns the per-target surrogate models, refitted as
+// measurements arrive; valid after Start.
+func (c *Collector) Surrogates() *surrogate.Registry { return c.surr }
+
+// Campaigns returns the active-learning campaign manager; valid after
+// Start.
+func (c *Collector) Campaigns() *campaign.Manager { return c.camps }
 
 // JetStream returns the collector's JetStream context; valid after Start.
 func (c *Collector) JetStream() jetstream.JetStream { return c.js }

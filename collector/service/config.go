@@ -44,6 +44,13 @@ type Config struct {
 	// AckWaitS is the time, in seconds, after which the server delivers
 	// an unacknowledged result again, e.g. after a crash; 0 means 30.
 	AckWaitS float64 `json:"ack_wait_s,omitempty"`
+	// SurrogateMinRecords is the number of measurements of a target and
+	// metric before its surrogate is fitted; 0 means 8.
+	SurrogateMinRecords int `json:"surrogate_min_records,omitempty"`
+	// SurrogateDebounceS is the quiet time, in seconds, after the last
+	// new measurement of a target before its surrogates are refitted;
+	// 0 means 5.
+	SurrogateDebounceS float64 `json:"surrogate_debounce_s,omitempty"`
 }
 
 // Defaults of Config.
@@ -86,6 +93,11 @@ func (c Config) DeviceTimeout() time.Duration {
 	return time.Duration(c.DeviceTimeoutS * float64(time.Second))
 }
 
+// SurrogateDebounce returns SurrogateDebounceS as a duration; 0 when unset.
+func (c Config) SurrogateDebounce() time.Duration {
+	return time.Duration(c.SurrogateDebounceS * float64(time.Second))
+}
+
 // Validate checks c after WithDefaults. An API address that is not
 // loopback needs a token, so the API is never open to the network.
 func (c Config) Validate() error {
@@ -118,6 +130,12 @@ func (c Config) Validate() error {
 	}
 	if c.AckWaitS < 0 {
 		errs = append(errs, fmt.Errorf("ack_wait_s %v: must not be negative", c.AckWaitS))
+	}
+	if c.SurrogateMinRecords < 0 || c.SurrogateMinRecords == 1 {
+		errs = append(errs, fmt.Errorf("surrogate_min_records %d: want 0 (the default) or at least 2", c.SurrogateMinRecords))
+	}
+	if c.SurrogateDebounceS < 0 {
+		errs = append(errs, fmt.Errorf("surrogate_debounce_s %v: must not be negative", c.SurrogateDebounceS))
 	}
 	if c.IngestBatch < 0 {
 		errs = append(errs, fmt.Errorf("ingest_batch %d: must not be negative", c.IngestBatch))
