@@ -187,10 +187,8 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 		return nil, err
 	}
 	d.collector = c
-	// The source reads the store, which exists only after Start; the
-	// handler asks for it on every request.
-	src := &lazySource{}
-	h, err := dashboard.New(src, dashboard.Options{Prefix: DashboardPrefix, Logger: opt.Logger, ReportTitle: "EdgeTran demo report"})
+	d.source = view.NewFunc(c.Store)
+	h, err := dashboard.New(d.source, dashboard.Options{Prefix: DashboardPrefix, Logger: opt.Logger, ReportTitle: "EdgeTran demo report"})
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +196,6 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 	if err := c.Start(ctx); err != nil {
 		return nil, err
 	}
-	d.source = view.New(c.Store())
-	src.set(d.source)
 
 	if err := d.startAgent(ctx); err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 // views are set by whoever fits and searches; until then the dashboard
 // shows none. A Source is safe for concurrent use.
 type Source struct {
-	store store.Store
+	store func() store.Store
 
 	mu         sync.Mutex
 	surrogates []dashboard.SurrogateView
@@ -30,7 +30,13 @@ type Source struct {
 var _ dashboard.Source = (*Source)(nil)
 
 // New returns a source over st.
-func New(st store.Store) *Source { return &Source{store: st} }
+func New(st store.Store) *Source { return &Source{store: func() store.Store { return st }} }
+
+// NewFunc returns a source over the store that get returns at each call,
+// for a dashboard registered before its collector opens the store, such
+// as service.Collector.Store: the collector serves no request before its
+// store is open.
+func NewFunc(get func() store.Store) *Source { return &Source{store: get} }
 
 // SetSurrogates replaces the surrogate views.
 func (s *Source) SetSurrogates(v []dashboard.SurrogateView) {
@@ -48,7 +54,7 @@ func (s *Source) SetCoDesign(v *dashboard.CoDesignView) {
 
 // Devices returns the store's devices by id.
 func (s *Source) Devices(ctx context.Context) ([]dashboard.Device, error) {
-	devices, err := s.store.Devices(ctx)
+	devices, err := s.store().Devices(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +136,7 @@ func (s *Source) Measurements(ctx context.Context, f dashboard.Filter) ([]measur
 // Measurement returns one record, or an error wrapping
 // dashboard.ErrNotFound.
 func (s *Source) Measurement(ctx context.Context, id string) (measure.Measurement, error) {
-	m, err := s.store.Measurement(ctx, id)
+	m, err := s.store().Measurement(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return m, fmt.Errorf("measurement %q: %w", id, dashboard.ErrNotFound)
 	}
@@ -158,7 +164,7 @@ func (s *Source) all(ctx context.Context, q store.Query) ([]measure.Measurement,
 	q.Limit = store.MaxLimit
 	var out []measure.Measurement
 	for {
-		page, err := s.store.Measurements(ctx, q)
+		page, err := s.store().Measurements(ctx, q)
 		if err != nil {
 			return nil, err
 		}
