@@ -1,9 +1,9 @@
-// Package demo runs EdgeTran's main job end to end in one process tree: a
-// collector with an embedded NATS server, an agent for this host talking to
-// it over NATS, an optional import of published measurements, an
-// active-learning campaign that profiles this host, per-target surrogates,
-// the co-design search over every known target, a self-contained HTML
-// report, and the dashboard.
+// Package demo runs EdgeTran's main job end to end in one process tree. It
+// starts a collector with an embedded NATS server and an agent for this
+// host that talks to it over NATS. It imports published measurements,
+// profiles this host with an active-learning campaign, fits per-target
+// surrogates and runs the co-design search over every known target. The
+// results go into a self-contained HTML report and the dashboard.
 //
 // Lifecycle: Start starts the collector, then the agent; Run does the work;
 // Stop stops the agent first (so no result is left half sent), then the
@@ -35,9 +35,9 @@ const (
 	DefaultSeqLen         = 64
 	DefaultCodesignBudget = 64
 	// DefaultEstimateIdleW and DefaultEstimateMaxW are the wattages of the
-	// CPU-utilisation power model used when this host has no power sensor;
-	// they are the agent bench command's defaults, not a property of this
-	// host, which is why every such figure is labelled estimated.
+	// CPU-utilisation power model used when this host has no power sensor.
+	// They are the agent bench command's defaults, not a property of this
+	// host, so every such figure is labelled estimated.
 	DefaultEstimateIdleW = 10
 	DefaultEstimateMaxW  = 65
 	// DashboardPrefix is the path the dashboard is served under.
@@ -104,6 +104,7 @@ func (o Options) withDefaults() Options {
 	if o.SeqLen == 0 {
 		o.SeqLen = DefaultSeqLen
 	}
+
 	d := DefaultJobSettings
 	if o.Job.Warmup == 0 {
 		o.Job.Warmup = d.Warmup
@@ -120,6 +121,7 @@ func (o Options) withDefaults() Options {
 	if o.Job.IdleWindow == 0 {
 		o.Job.IdleWindow = d.IdleWindow
 	}
+
 	if o.CodesignBudget == 0 {
 		o.CodesignBudget = DefaultCodesignBudget
 	}
@@ -161,6 +163,7 @@ type Demo struct {
 	source    *view.Source
 	agent     *setup.Agent
 	device    string // the agent's device id
+	httpAddr  string // the API's address, kept after Stop
 
 	stopAgent context.CancelFunc
 	agentDone chan error
@@ -196,6 +199,7 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 	if err := c.Start(ctx); err != nil {
 		return nil, err
 	}
+	d.httpAddr = c.HTTPAddr()
 
 	if err := d.startAgent(ctx); err != nil {
 		return nil, err
@@ -268,17 +272,17 @@ func (d *Demo) Stop(ctx context.Context) error {
 }
 
 // HTTPAddr returns the address of the API and dashboard.
-func (d *Demo) HTTPAddr() string { return d.collector.HTTPAddr() }
+func (d *Demo) HTTPAddr() string { return d.httpAddr }
 
 // DashboardURL returns the dashboard's address.
 func (d *Demo) DashboardURL() string {
-	return "http://" + d.collector.HTTPAddr() + DashboardPrefix + "/"
+	return "http://" + d.httpAddr + DashboardPrefix + "/"
 }
 
 // Device returns the agent's device id.
 func (d *Demo) Device() string { return d.device }
 
-// Collector returns the running collector.
+// Collector returns the running collector; nil after Stop.
 func (d *Demo) Collector() *service.Collector { return d.collector }
 
 // HostTarget returns the target the demo profiles this host on.

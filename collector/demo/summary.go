@@ -40,8 +40,8 @@ type TargetSummary struct {
 	// power modelled) or imported.
 	Provenance string `json:"provenance"`
 	// LatencyWithin10 is the share of cross-validated latency predictions
-	// within ±10% of the measured value, LatencyMAPE their mean absolute
-	// percentage error in percent; both absent without a surrogate.
+	// within ±10% of the measured value. LatencyMAPE is their mean absolute
+	// percentage error, in percent. Both are absent without a surrogate.
 	LatencyWithin10 *float64 `json:"latency_within10,omitempty"`
 	LatencyMAPE     *float64 `json:"latency_mape,omitempty"`
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/edgetran/edgetran/shared/measure"
 )
 
-// Source implements dashboard.Source over a store. Surrogate and co-design
-// views are set by whoever fits and searches; until then the dashboard
-// shows none. A Source is safe for concurrent use.
+// Source implements dashboard.Source over a store. The code that fits
+// surrogates or runs a search sets their views, and until then the
+// dashboard shows none. A Source is safe for concurrent use.
 type Source struct {
 	store func() store.Store
 

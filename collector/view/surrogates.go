@@ -113,6 +113,7 @@ func crossValidate(records []measure.Measurement, metric surrogate.Metric, m das
 	if len(y) < opt.MinRecords {
 		return Fit{}, false, nil
 	}
+
 	t := records[0].Target
 	folds := min(opt.Folds, len(y))
 	res, err := surrogate.CrossValidate(archs, y, folds, surrogate.Options{Kind: opt.Kind, Space: opt.Space, SeqLen: t.SeqLen, Seed: opt.Seed})

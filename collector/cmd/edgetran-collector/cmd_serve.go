@@ -8,7 +8,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/edgetran/edgetran/collector/dashboard"
 	"github.com/edgetran/edgetran/collector/service"
+	"github.com/edgetran/edgetran/collector/view"
 	"github.com/edgetran/edgetran/shared/cli"
 )
 
@@ -88,10 +90,17 @@ loopback needs a token.`)
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
+	// The dashboard shows devices, targets and measurements from the store;
+	// surrogate and co-design pages stay empty until something fills them.
+	dash, err := dashboard.New(view.NewFunc(c.Store), dashboard.Options{Prefix: "/dashboard", Logger: logger})
+	if err != nil {
+		return err
+	}
+	c.Handle("/dashboard/", dash)
 	if err := c.Start(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "API on http://%s, NATS at %s\n", c.HTTPAddr(), c.NATSURL())
+	fmt.Fprintf(env.Stdout, "API on http://%s, dashboard on http://%s/dashboard/, NATS at %s\n", c.HTTPAddr(), c.HTTPAddr(), c.NATSURL())
 
 	<-ctx.Done()
 	logger.Info("shutting down")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,6 +118,7 @@ func checkDemoStore(t *testing.T, path, hostTarget string, total, jobsDone int) 
 	if n != total {
 		t.Errorf("store holds %d measurements, the summary reports %d", n, total)
 	}
+
 	page, err := st.Measurements(ctx, store.Query{Target: hostTarget, Limit: store.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
@@ -158,5 +161,24 @@ func TestDemoRejectsBadInput(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", tt.want, stderr)
 			}
 		})
+	}
+}
+
+func TestServeMountsDashboard(t *testing.T) {
+	dir := t.TempDir()
+	proc := startServe(t, "--data-dir", dir, "--nats-listen", "127.0.0.1:0")
+	defer proc.stop(t)
+
+	resp, err := http.Get(proc.apiURL + "/dashboard/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /dashboard/: status %d: %s", resp.StatusCode, body)
+	}
+	if !bytes.Contains(body, []byte("· EdgeTran</title>")) {
+		t.Errorf("GET /dashboard/ is not a dashboard page:\n%s", body)
 	}
 }

@@ -1,0 +1,79 @@
+package demo
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStartServesDashboardAndStops(t *testing.T) {
+	ctx := context.Background()
+	d, err := Start(ctx, Options{DataDir: t.TempDir(), HTTP: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			d.Stop(context.Background())
+		}
+	})
+
+	// The agent announces itself after connecting; poll until the
+	// dashboard lists it.
+	deadline := time.Now().Add(20 * time.Second)
+	var body string
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(d.DashboardURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d: %s", d.DashboardURL(), resp.StatusCode, b)
+		}
+		body = string(b)
+		if strings.Contains(body, d.Device()) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(body, d.Device()) {
+		t.Errorf("dashboard does not list the agent's device %s", d.Device())
+	}
+
+	stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := d.Stop(stopCtx); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	stopped = true
+	if _, err := http.Get(d.DashboardURL()); err == nil {
+		t.Error("dashboard still answers after Stop")
+	}
+}
+
+func TestOptionsRejectInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  Options
+		want string
+	}{
+		{"no data directory", Options{}, "data directory is empty"},
+		{"tiny budget", Options{DataDir: "x", Budget: 3}, "budget 3"},
+		{"long sequence", Options{DataDir: "x", SeqLen: 600}, "sequence length 600"},
+		{"negative search budget", Options{DataDir: "x", CodesignBudget: -1}, "co-design budget -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opt.withDefaults().Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
