@@ -181,6 +181,8 @@ func (b *BenchmarkResult) WriteText(w io.Writer) error {
 				per[i] = ">" + fmt.Sprint(b.Budget)
 			}
 		}
+		// With an even number of seeds this is the upper median, so a
+		// strategy that fails to reach on half the seeds reads as ">budget".
 		sort.Ints(r)
 		med := fmt.Sprint(r[len(r)/2])
 		if r[len(r)/2] > b.Budget {

@@ -28,7 +28,7 @@ type Surrogate interface {
 // predictions.
 //
 // The zero value is usable: 32 trees, features/3 per node, 4 thresholds,
-// leaves of at least 2 samples, depth at most 24, seed 1.
+// leaves of at least 2 samples, depth at most 24, seed 0.
 type Forest struct {
 	Trees       int
 	MaxFeatures int // features tried per node; 0 means max(1, features/3)
