@@ -26,7 +26,7 @@ type Data struct {
 // surrogate fitted on d.Accuracy. Without GLUE scores the problem has no
 // accuracy model, and the report of Run notes that the accuracy term is
 // dropped.
-// Targets are every target the oracle can answer for; narrow them with
+// Targets are every target the oracle has models for; narrow them with
 // Problem.SelectTargets.
 func NewOfflineProblem(space *arch.Space, d Data, obj Objective, cons []Constraint, opt OracleOptions) (*Problem, error) {
 	oracle, err := NewOracle(space, d.Measurements, opt)
