@@ -62,9 +62,14 @@ type benchTarget struct {
 // It decodes as a measure.Measurement.
 type benchResult struct {
 	measure.Measurement
-	Label   string  `json:"label"`
-	Threads int     `json:"threads"`
-	GFLOPS  float64 `json:"gflops"` // FLOPs / mean latency
+	Label string `json:"label"`
+	// RuntimeName, Batch and SeqLen repeat Target's fields at the top level,
+	// where scripts that only read bench output look for them.
+	RuntimeName string  `json:"runtime"`
+	Batch       int     `json:"batch"`
+	SeqLen      int     `json:"seq_len"`
+	Threads     int     `json:"threads"`
+	GFLOPS      float64 `json:"gflops"` // FLOPs / mean latency
 	// GEMMGFLOPS is gonum's blas32.Gemm throughput at this model's widest
 	// shapes, measured in the same run: the reference the engine is judged
 	// against.
@@ -350,6 +355,9 @@ func benchOne(ctx context.Context, r runner.Runner, prof *profile.Profiler, o be
 	res := benchResult{
 		Measurement:     *m,
 		Label:           t.label,
+		RuntimeName:     m.Target.Runtime,
+		Batch:           m.Target.Batch,
+		SeqLen:          m.Target.SeqLen,
 		Threads:         o.threads,
 		MemoryBytes:     memory,
 		EstimatedMemory: space.Features(t.arch, o.batch, o.seq).MemoryBytes(),

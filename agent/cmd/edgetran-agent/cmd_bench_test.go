@@ -90,8 +90,11 @@ func TestBenchWritesJSONLines(t *testing.T) {
 	}
 	for i, line := range lines {
 		var r struct {
-			ArchID string `json:"arch_id"`
-			Target struct {
+			ArchID  string `json:"arch_id"`
+			Runtime string `json:"runtime"`
+			Batch   int    `json:"batch"`
+			SeqLen  int    `json:"seq_len"`
+			Target  struct {
 				Runtime string `json:"runtime"`
 				Batch   int    `json:"batch"`
 				SeqLen  int    `json:"seq_len"`
@@ -109,6 +112,9 @@ func TestBenchWritesJSONLines(t *testing.T) {
 		}
 		if len(r.ArchID) != 32 || r.Target.Runtime != "builtin" || r.Target.Batch != 1 || r.Target.SeqLen != 8 {
 			t.Errorf("line %d: id %q, target %+v", i+1, r.ArchID, r.Target)
+		}
+		if r.Runtime != "builtin" || r.Batch != 1 || r.SeqLen != 8 {
+			t.Errorf("line %d: top-level runtime %q, batch %d, seq_len %d; want builtin, 1, 8", i+1, r.Runtime, r.Batch, r.SeqLen)
 		}
 		if r.Latency.N != 2 || r.Latency.Mean <= 0 || r.Latency.P99 < r.Latency.P50 {
 			t.Errorf("line %d: latency %+v", i+1, r.Latency)
