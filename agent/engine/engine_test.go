@@ -197,7 +197,7 @@ func TestPaddedTokensDoNotChangeOutputs(t *testing.T) {
 
 func TestRandomArchitecturesGiveFiniteOutputs(t *testing.T) {
 	n := 200
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 20
 	}
 	rng := rand.New(rand.NewPCG(31, 32))
