@@ -1,20 +1,24 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/edgetran/edgetran/collector/api"
 	"github.com/edgetran/edgetran/collector/codesign"
 	"github.com/edgetran/edgetran/collector/store"
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/cli"
 	"github.com/edgetran/edgetran/shared/dataset"
+	"github.com/edgetran/edgetran/shared/measure"
 )
 
 func codesignCommand() cli.Command {
@@ -33,7 +37,7 @@ func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 
 func runCodesign(ctx context.Context, env cli.Env, args []string) error {
 	fs := cli.NewFlagSet(env, "codesign",
-		"codesign (--data FILE | --store PATH) [--strategy NAME] [--budget N] [--seed S] [--targets LIST] [--constraint EXPR ...] [--weights W] [--normalisers N] [--json] [--out DIR]",
+		"codesign (--data FILE | --store PATH|URL) [--strategy NAME] [--budget N] [--seed S] [--targets LIST] [--constraint EXPR ...] [--weights W] [--normalisers N] [--json] [--out DIR]",
 		`Search architecture × target pairs for the lowest objective under hard
 constraints, with BOSHCODE (a joint surrogate with a lower-confidence-bound
 acquisition and mutation-based local search) and the random and regularised
@@ -59,7 +63,7 @@ With --bench-seeds N, run every strategy once per seed 1..N and print the
 median best objective at the --bench-at evaluation counts and how many
 evaluations each strategy needs to reach random search's median best.`)
 	data := fs.String("data", "", "dataset `FILE` in a published EdgeTran format")
-	storePath := fs.String("store", "", "collector store `PATH` (SQLite file) to read measurements and accuracy records from")
+	storePath := fs.String("store", "", "collector store: the `PATH` of its SQLite file, or the URL of a running collector's API (measurements only; token from $EDGETRAN_TOKEN)")
 	strategy := fs.String("strategy", "all", "boshcode, random, evolution or all")
 	budget := fs.Int("budget", 300, "evaluations per strategy")
 	seed := fs.Uint64("seed", 1, "random seed; a seed reproduces a run")
@@ -85,7 +89,7 @@ evaluations each strategy needs to reach random search's median best.`)
 		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if (*data == "") == (*storePath == "") {
-		return cli.Usagef("give exactly one of --data FILE and --store PATH")
+		return cli.Usagef("give exactly one of --data FILE and --store PATH|URL")
 	}
 	if *budget < 1 || *batch < 1 || *patience < 0 || *benchSeeds < 0 {
 		return cli.Usagef("--budget %d and --batch %d must be at least 1, --patience %d and --bench-seeds %d at least 0", *budget, *batch, *patience, *benchSeeds)
@@ -214,12 +218,42 @@ func loadCodesignData(ctx context.Context, dataPath, storePath string, space *ar
 		return d, nil
 	}
 
+	if strings.HasPrefix(storePath, "http://") || strings.HasPrefix(storePath, "https://") {
+		return loadCollectorAPI(ctx, storePath)
+	}
 	st, err := store.Open(ctx, storePath)
 	if err != nil {
 		return d, fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
 	return codesign.LoadStore(ctx, st)
+}
+
+// loadCollectorAPI reads every measurement of a running collector through
+// its HTTP API. The API serves no accuracy records, so a search on its data
+// drops the accuracy term and says so.
+func loadCollectorAPI(ctx context.Context, url string) (codesign.Data, error) {
+	c, err := api.NewClient(url, os.Getenv("EDGETRAN_TOKEN"))
+	if err != nil {
+		return codesign.Data{}, cli.Usagef("--store %s: %v", url, err)
+	}
+	var buf bytes.Buffer
+	if err := c.Export(ctx, &buf, api.FormatJSONL, ""); err != nil {
+		return codesign.Data{}, fmt.Errorf("read measurements from %s: %w", url, err)
+	}
+	var d codesign.Data
+	dec := json.NewDecoder(&buf)
+	for dec.More() {
+		var m measure.Measurement
+		if err := dec.Decode(&m); err != nil {
+			return d, fmt.Errorf("decode measurement %d from %s: %w", len(d.Measurements)+1, url, err)
+		}
+		d.Measurements = append(d.Measurements, m)
+	}
+	if len(d.Measurements) == 0 {
+		return d, fmt.Errorf("the collector at %s has no measurements: import a dataset or run a campaign first", url)
+	}
+	return d, nil
 }
 
 func runCodesignBenchmark(ctx context.Context, env cli.Env, p *codesign.Problem, opt codesign.Options, seeds int, at string, asJSON bool) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgetran/edgetran/collector/service"
 	"github.com/edgetran/edgetran/collector/store"
 	"github.com/edgetran/edgetran/shared/dataset"
 )
@@ -97,7 +98,7 @@ func TestCodesignRejectsBadInput(t *testing.T) {
 		{"unknown target", []string{"--data", data, "--targets", "toaster"}, `target "toaster"`},
 		{"bad weights", []string{"--data", data, "--weights", "speed=1"}, `unknown measure "speed"`},
 		{"unknown strategy", []string{"--data", data, "--strategy", "annealing"}, `unknown strategy "annealing"`},
-		{"no input", []string{"--budget", "10"}, "--data FILE and --store PATH"},
+		{"no input", []string{"--budget", "10"}, "--data FILE and --store PATH|URL"},
 	}
 	for _, tt := range tests {
 		args := append([]string{"codesign", "--oracle-model", "forest", "--progress", "0"}, tt.args...)
@@ -145,5 +146,37 @@ func TestCodesignReadsStore(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "accuracy: surrogate fitted on the GLUE scores") {
 		t.Errorf("output does not say where accuracy comes from:\n%s", stdout)
+	}
+}
+
+func TestCodesignReadsCollectorAPI(t *testing.T) {
+	imp, err := dataset.LoadFile(publishedFile(t, "codesign_dataset.json"), dataset.Options{Device: "cpu_rpi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := service.New(service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop(context.Background()) })
+	for _, r := range imp.Records {
+		if _, err := c.Store().InsertMeasurement(context.Background(), r.Measurement); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	code, stdout, stderr := runCollector(t, "codesign", "--store", "http://"+c.HTTPAddr(), "--oracle-model", "forest",
+		"--budget", "16", "--strategy", "random", "--progress", "0")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "on rpi4/cpu/pytorch/b1/s128/fp32") {
+		t.Errorf("best pair is not on the only stored target rpi4:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "no accuracy data: the accuracy term (weight 0.5) is dropped") {
+		t.Errorf("output does not say the accuracy term is dropped:\n%s", stdout)
 	}
 }
