@@ -60,7 +60,7 @@ func (a *API) predict(w http.ResponseWriter, r *http.Request) {
 	}
 	target, err := measure.ParseTargetKey(req.Target)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("target %q: %w", req.Target, err))
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	if req.Metric == "" {
