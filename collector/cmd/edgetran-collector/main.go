@@ -27,6 +27,8 @@ func commands() []cli.Command {
 		surrogateFitCommand(),
 		surrogatePredictCommand(),
 		campaignSimulateCommand(),
+		campaignStartCommand(),
+		campaignStatusCommand(),
 		datasetCheckCommand(),
 		codesignCommand(),
 		demoCommand(),
