@@ -231,7 +231,7 @@ func loadCodesignData(ctx context.Context, dataPath, storePath string, space *ar
 
 // loadCollectorAPI reads every measurement of a running collector through
 // its HTTP API. The API serves no accuracy records, so a search on its data
-// drops the accuracy term and says so.
+// drops the accuracy term and its report notes that.
 func loadCollectorAPI(ctx context.Context, url string) (codesign.Data, error) {
 	c, err := api.NewClient(url, os.Getenv("EDGETRAN_TOKEN"))
 	if err != nil {
