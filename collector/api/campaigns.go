@@ -48,11 +48,11 @@ type CampaignSummary struct {
 	Strategy string          `json:"strategy"`
 	Budget   int             `json:"budget"`
 	// Measured counts every architecture sent for measurement, failed
-	// ones included; Failed counts those without a measurement.
+	// ones included. Failed counts those without a measurement.
 	Measured int `json:"measured"`
 	Failed   int `json:"failed"`
 	Rounds   int `json:"rounds"`
-	// NMSE is the normalised test MSE of the last round; absent before
+	// NMSE is the normalised test MSE of the last round, absent before
 	// the first fit.
 	NMSE      *float64  `json:"nmse,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -109,7 +109,7 @@ func (a *API) startCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := a.opts.Store.Device(r.Context(), t.Device); errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("device %q is unknown: start its agent first (GET /api/v1/devices lists the known devices)", t.Device))
+		writeError(w, http.StatusBadRequest, fmt.Errorf("device %q not found: start its agent first (GET /api/v1/devices lists the known devices)", t.Device))
 		return
 	} else if err != nil {
 		a.storeError(w, r, err)
@@ -205,8 +205,8 @@ func newCampaignID(device string, now time.Time) string {
 	rand.Read(b[:])
 	suffix := "-" + now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 	prefix := device
-	if max := 64 - len(suffix); len(prefix) > max {
-		prefix = prefix[:max]
+	if limit := 64 - len(suffix); len(prefix) > limit {
+		prefix = prefix[:limit]
 	}
 	id := prefix + suffix
 	if !campaignIDPattern.MatchString(id) {

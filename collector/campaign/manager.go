@@ -103,9 +103,9 @@ func (m *Manager) Start(id string, target measure.Target, cfg Config) (*State, e
 // last saved round. The collector calls it once at start-up.
 //
 // The round in progress at shutdown is not in the saved state, so it runs
-// again; Live derives job ids from the campaign, target and architecture,
-// so it waits for the jobs submitted before the restart instead of sending
-// new ones.
+// again. Live derives job ids from the campaign, target and architecture,
+// so that round waits for the jobs submitted before the restart instead of
+// sending new ones.
 func (m *Manager) Resume(ctx context.Context) error {
 	rows, err := m.opts.Store.Campaigns(ctx)
 	if err != nil {
@@ -258,6 +258,7 @@ func Within(inner, outer *arch.Space) error {
 	check("hidden", inner.Hidden, outer.Hidden)
 	check("ff_widths", inner.FFWidths, outer.FFWidths)
 	check("head_counts", inner.HeadCounts, outer.HeadCounts)
+
 	// Architecture ids sort heads in the space's type order, so the inner
 	// order must agree with the outer one for both to give the same ids.
 	last := -1
@@ -272,6 +273,7 @@ func Within(inner, outer *arch.Space) error {
 			last = i
 		}
 	}
+
 	if inner.FFDepthMax > outer.FFDepthMax {
 		errs = append(errs, fmt.Errorf("design space ff_depth_max %d exceeds the collector's %d", inner.FFDepthMax, outer.FFDepthMax))
 	}

@@ -228,9 +228,9 @@ func (c *Collector) goRun(name string, fn func() error) {
 	}()
 }
 
-// Stop shuts the collector down in reverse order of Start: the API stops
-// taking requests, campaigns pause (stored as running, so the next Start
-// resumes them), the ingest finishes its current batch, the surrogates
+// Stop shuts the collector down in reverse order of Start. The API stops
+// taking requests. Campaigns pause and stay stored as running, so the next
+// Start resumes them. The ingest finishes its current batch, the surrogates
 // finish a refit in progress, then NATS and the store close. Results
 // received but not committed are redelivered by the server on the next
 // start. It is safe to call on a partly started collector.
