@@ -83,7 +83,7 @@ func (d *Demo) Run(ctx context.Context, imp *Imports) (*Summary, error) {
 	data.Aliases = aliases
 
 	d.log.Info("fitting surrogates", "targets", len(aliases), "measurements", len(data.Measurements))
-	fits, err := view.CrossValidate(ctx, data.Measurements, view.FitOptions{Seed: d.opt.Seed, Space: d.collector.Space()})
+	fits, err := view.CrossValidate(ctx, data.Measurements, view.FitOptions{Kind: SurrogateModel, Seed: d.opt.Seed, Space: d.collector.Space()})
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func countDone(ctx context.Context, st store.Store, campaignID string) (int, err
 // search runs BOSHCODE and the random and evolution baselines over every
 // target, on the offline oracle fitted to the stored measurements.
 func (d *Demo) search(ctx context.Context, data codesign.Data) (*codesign.Report, error) {
-	p, err := codesign.NewOfflineProblem(d.collector.Space(), data, codesign.DefaultObjective(), nil, codesign.OracleOptions{Seed: d.opt.Seed})
+	p, err := codesign.NewOfflineProblem(d.collector.Space(), data, codesign.DefaultObjective(), nil, codesign.OracleOptions{Model: string(SurrogateModel), Seed: d.opt.Seed})
 	if err != nil {
 		return nil, err
 	}

@@ -114,7 +114,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Targets (%d):\n", len(s.Targets))
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  target\tname\tmeasurements\tsource\tlatency surrogate (5-fold CV)")
+	fmt.Fprintf(tw, "  target\tname\tmeasurements\tsource\tlatency surrogate (%s model, 5-fold CV)\n", SurrogateModel)
 	for _, t := range s.Targets {
 		fit := "none (too few records)"
 		if t.LatencyWithin10 != nil {
