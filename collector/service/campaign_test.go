@@ -364,6 +364,13 @@ func TestPredictNeedsFittedModel(t *testing.T) {
 	if len(models) == 0 || models[0].TargetKey != target || models[0].Records < len(ms)/2 {
 		t.Errorf("surrogates = %+v, want models of %s fitted on the %d imported records", models, target, len(ms))
 	}
+	// The published a100 latencies span three orders of magnitude; a model
+	// off by half on its own training records would be useless.
+	for _, m := range models {
+		if !(m.TrainMAPE > 0 && m.TrainMAPE < 50) {
+			t.Errorf("%s %s training MAPE = %v%%, want between 0 and 50", m.TargetKey, m.Metric, m.TrainMAPE)
+		}
+	}
 
 	pred, err := client.Predict(ctx, req)
 	if err != nil {

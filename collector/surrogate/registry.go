@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -42,6 +43,10 @@ type ModelInfo struct {
 	FittedAt  time.Time `json:"fitted_at"`
 	// Estimated is true when some training values were estimates.
 	Estimated bool `json:"estimated"`
+	// TrainMAPE is the mean absolute percentage error, in percent, of the
+	// model on its own training records. It is optimistic: a held-out
+	// error (surrogate eval, or a campaign's test NMSE) is the honest one.
+	TrainMAPE float64 `json:"train_mape"`
 }
 
 type modelKey struct {
@@ -204,6 +209,14 @@ func (r *Registry) fitOne(target string, metric Metric, records []measure.Measur
 		return err
 	}
 	info := ModelInfo{TargetKey: target, Metric: metric, Kind: p.Kind(), Records: len(archs), FittedAt: time.Now(), Estimated: estimated}
+	for i, a := range archs {
+		mean, _, err := p.Predict(a)
+		if err != nil {
+			return err
+		}
+		info.TrainMAPE += math.Abs(mean-y[i]) / y[i]
+	}
+	info.TrainMAPE *= 100 / float64(len(archs))
 	r.mu.Lock()
 	r.models[modelKey{target, metric}] = fitted{p, info}
 	r.mu.Unlock()
