@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/edgetran/edgetran/collector/campaign"
 	"github.com/edgetran/edgetran/collector/jobs"
 	"github.com/edgetran/edgetran/collector/store"
 	"github.com/edgetran/edgetran/shared/arch"
@@ -30,6 +31,9 @@ type LiveEvaluator struct {
 	// Runner names the agent runner to use; empty means the target's
 	// runtime, which is the runner name for targets measured by agents.
 	Runner string
+	// Settings are the profiling settings of every job. Zero fields take
+	// the job manager's defaults (jobs.DefaultWarmup and the others).
+	Settings campaign.JobSettings
 	// Timeout bounds one measurement from submission to result; 0 means 30
 	// minutes, long enough for a large model on a Raspberry Pi.
 	Timeout time.Duration
@@ -61,6 +65,7 @@ func (l *LiveEvaluator) Evaluate(ctx context.Context, a arch.Architecture, t mea
 	submitted, err := l.Jobs.Submit(ctx, wire.Job{
 		Device: t.Device, Runner: runner, Arch: a, Batch: t.Batch, SeqLen: t.SeqLen,
 		Precision: t.Precision, CampaignID: l.CampaignID,
+		Warmup: l.Settings.Warmup, MinIters: l.Settings.MinIters, MinSeconds: l.Settings.MinSeconds, Repeats: l.Settings.Repeats,
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("submit profile job to %s: %w", t.Device, err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgetran/edgetran/collector/campaign"
 	"github.com/edgetran/edgetran/collector/store"
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/measure"
@@ -106,6 +107,38 @@ func TestLiveEvaluatorSubmitsTargetShape(t *testing.T) {
 	}
 	if best.Arch.L != 2 {
 		t.Errorf("best pair has %d layers, want the shallowest (2)", best.Arch.L)
+	}
+}
+
+func TestLiveEvaluatorSendsJobSettings(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings campaign.JobSettings
+	}{
+		{"zero settings stay zero", campaign.JobSettings{}},
+		{"short profile", campaign.JobSettings{Warmup: 1, MinIters: 2, MinSeconds: 0.25, Repeats: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			jobs := &agentJobs{}
+			ev := &LiveEvaluator{Jobs: jobs, Settings: tt.settings, Timeout: time.Minute}
+			target := measure.Target{Device: "pi-1", ComputeUnit: "cpu", Runtime: "builtin", Batch: 1, SeqLen: 128, Precision: "fp32"}
+			a, err := arch.Preset(arch.PresetNames()[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ev.Evaluate(context.Background(), a, target); err != nil {
+				t.Fatal(err)
+			}
+			if len(jobs.jobs) != 1 {
+				t.Fatalf("%d jobs submitted, want 1", len(jobs.jobs))
+			}
+			j := jobs.jobs[0]
+			got := campaign.JobSettings{Warmup: j.Warmup, MinIters: j.MinIters, MinSeconds: j.MinSeconds, Repeats: j.Repeats}
+			if got != tt.settings {
+				t.Errorf("job settings %+v, want %+v", got, tt.settings)
+			}
+		})
 	}
 }
 
