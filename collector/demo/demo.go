@@ -40,7 +40,11 @@ const (
 	// 1.7 s instead of 0.3 s on the 2-core development VM.
 	SurrogateModel = surrogate.KindBest
 
-	DefaultBudget         = 40
+	DefaultBudget = 40
+	// MinBudget is the fewest architectures a demo profiles: the offline
+	// co-design oracle needs 5 latencies of a target to fit its surrogate,
+	// and one more leaves room for a failed job.
+	MinBudget             = 6
 	DefaultSeqLen         = 64
 	DefaultCodesignBudget = 64
 	// DefaultEstimateIdleW and DefaultEstimateMaxW are the wattages of the
@@ -53,6 +57,8 @@ const (
 	DashboardPrefix = "/dashboard"
 )
 
+const minBudgetReason = "profile at least 6 architectures, the fewest the co-design surrogates of this host can be fitted on"
+
 // Options configure a demo. DataDir is required; other zero values take
 // the defaults stated on each field.
 type Options struct {
@@ -62,7 +68,7 @@ type Options struct {
 	// Imports are published measurement files loaded before profiling.
 	Imports []string
 	// Budget is the number of architectures profiled on this host; 0 means
-	// DefaultBudget. It must be at least 4 (2 test, 2 initial).
+	// DefaultBudget. It must be at least MinBudget.
 	Budget int
 	// SeqLen is the tokens per sequence of the host's jobs; 0 means
 	// DefaultSeqLen.
@@ -149,8 +155,8 @@ func (o Options) Validate() error {
 	if o.DataDir == "" {
 		errs = append(errs, errors.New("data directory is empty"))
 	}
-	if o.Budget < 4 {
-		errs = append(errs, fmt.Errorf("budget %d: profile at least 4 architectures (2 held back for testing, 2 to fit on)", o.Budget))
+	if o.Budget < MinBudget {
+		errs = append(errs, fmt.Errorf("budget %d: %s", o.Budget, minBudgetReason))
 	}
 	if o.SeqLen < 1 || o.SeqLen > 512 {
 		errs = append(errs, fmt.Errorf("sequence length %d: want 1 to 512", o.SeqLen))

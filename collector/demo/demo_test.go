@@ -64,7 +64,7 @@ func TestOptionsRejectInvalid(t *testing.T) {
 		want string
 	}{
 		{"no data directory", Options{}, "data directory is empty"},
-		{"tiny budget", Options{DataDir: "x", Budget: 3}, "budget 3"},
+		{"tiny budget", Options{DataDir: "x", Budget: 5}, "budget 5"},
 		{"long sequence", Options{DataDir: "x", SeqLen: 600}, "sequence length 600"},
 		{"negative search budget", Options{DataDir: "x", CodesignBudget: -1}, "co-design budget -1"},
 	}

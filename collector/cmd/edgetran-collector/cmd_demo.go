@@ -40,7 +40,7 @@ served at --http under /dashboard/ until SIGINT or SIGTERM, unless
 --exit-when-done is given.`)
 	var imports repeated
 	fs.Var(&imports, "import", "published measurement `FILE` to load first, repeatable")
-	budget := fs.Int("budget", demo.DefaultBudget, "architectures to profile on this host (at least 4)")
+	budget := fs.Int("budget", demo.DefaultBudget, fmt.Sprintf("architectures to profile on this host (at least %d)", demo.MinBudget))
 	seqLen := fs.Int("seq", demo.DefaultSeqLen, "tokens per sequence of the host's jobs (1 to 512)")
 	codesignBudget := fs.Int("codesign-budget", demo.DefaultCodesignBudget, "co-design evaluations per search strategy")
 	seed := fs.Uint64("seed", 1, "random seed of the campaign and the search")
@@ -61,8 +61,8 @@ served at --http under /dashboard/ until SIGINT or SIGTERM, unless
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return cli.Usagef("--log-level %q: want debug, info, warn or error", *logLevel)
 	}
-	if *budget < 4 {
-		return cli.Usagef("--budget %d: profile at least 4 architectures (2 held back for testing, 2 to fit on)", *budget)
+	if *budget < demo.MinBudget {
+		return cli.Usagef("--budget %d: profile at least %d architectures, the fewest the co-design surrogates of this host can be fitted on", *budget, demo.MinBudget)
 	}
 	if *seqLen < 1 || *seqLen > 512 {
 		return cli.Usagef("--seq %d: want 1 to 512 tokens", *seqLen)

@@ -144,7 +144,7 @@ func TestDemoRejectsBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"budget too small", []string{"--budget", "2"}, "--budget 2"},
+		{"budget too small", []string{"--budget", "5"}, "--budget 5: profile at least 6"},
 		{"sequence too long", []string{"--seq", "1000"}, "--seq 1000"},
 		{"unknown flag", []string{"--frobnicate"}, "frobnicate"},
 		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
