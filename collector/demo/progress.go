@@ -16,20 +16,13 @@ import (
 )
 
 // profileJobs passes the campaign's jobs to the collector's job manager
-// with the demo's profiling settings, and counts finished jobs for the
-// progress display. campaign.Live leaves those settings at zero, which the
-// job manager would fill with its slower defaults.
+// and counts finished jobs for the progress display.
 type profileJobs struct {
 	jobs     campaign.Jobs
-	settings JobSettings
 	progress *progress
 }
 
 func (p *profileJobs) Submit(ctx context.Context, job wire.Job) (store.Job, error) {
-	job.Warmup = p.settings.Warmup
-	job.MinIters = p.settings.MinIters
-	job.MinSeconds = p.settings.MinSeconds
-	job.Repeats = p.settings.Repeats
 	return p.jobs.Submit(ctx, job)
 }
 

@@ -127,9 +127,10 @@ func (d *Demo) importRecords(ctx context.Context, imp *Imports) error {
 func (d *Demo) profile(ctx context.Context) (int, error) {
 	target := d.HostTarget()
 	id := "demo-" + time.Now().UTC().Format("20060102T150405")
+	settings := campaign.JobSettings{Warmup: d.opt.Job.Warmup, MinIters: d.opt.Job.MinIters, MinSeconds: d.opt.Job.MinSeconds, Repeats: d.opt.Job.Repeats}
 	cfg := campaign.Config{
 		Budget: d.opt.Budget, TestSize: max(2, d.opt.Budget/5), Initial: max(2, d.opt.Budget*2/5),
-		Batch: 1, Seed: d.opt.Seed, Candidates: 200,
+		Batch: 1, Seed: d.opt.Seed, Candidates: 200, Runner: "builtin", Job: settings,
 	}
 	st, err := campaign.New(id, target.Key(), cfg)
 	if err != nil {
@@ -137,8 +138,8 @@ func (d *Demo) profile(ctx context.Context) (int, error) {
 	}
 	prog := newProgress(d.opt.Progress, d.opt.Budget, d.opt.ProgressBar)
 	live := &campaign.Live{
-		Jobs:  &profileJobs{jobs: d.collector.Jobs(), settings: d.opt.Job, progress: prog},
-		Space: d.collector.Space(), Target: target, Runner: "builtin", CampaignID: id,
+		Jobs:  &profileJobs{jobs: d.collector.Jobs(), progress: prog},
+		Space: d.collector.Space(), Target: target, Runner: "builtin", Settings: settings, CampaignID: id,
 		Timeout: 10 * time.Minute, Logger: d.log,
 	}
 	store := d.collector.Store()
