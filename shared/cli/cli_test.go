@@ -47,8 +47,8 @@ func TestMainExitStatuses(t *testing.T) {
 		{Name: "fail", Run: func(context.Context, Env, []string) error { return errors.New("disk full") }},
 		{Name: "usage", Run: func(context.Context, Env, []string) error { return Usagef("--runs %d: must be positive", -1) }},
 		{Name: "partial", Run: func(context.Context, Env, []string) error { return &ExitError{Code: 1} }},
-		{Name: "help", Run: func(_ context.Context, env Env, args []string) error {
-			fs := NewFlagSet(env, "help", "help", "")
+		{Name: "check", Run: func(_ context.Context, env Env, args []string) error {
+			fs := NewFlagSet(env, "check", "check", "")
 			return Parse(fs, args)
 		}},
 	}
@@ -63,7 +63,7 @@ func TestMainExitStatuses(t *testing.T) {
 		{[]string{"fail"}, ExitFailure, "prog fail: disk full"},
 		{[]string{"usage"}, ExitUsage, "--runs -1: must be positive"},
 		{[]string{"partial"}, 1, ""},
-		{[]string{"help", "-h"}, ExitOK, "Usage: prog help"},
+		{[]string{"check", "-h"}, ExitOK, "Usage: prog check"},
 		{[]string{"nope"}, ExitUsage, `unknown command "nope"`},
 	}
 	for _, tt := range tests {
