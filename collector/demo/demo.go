@@ -36,7 +36,7 @@ const (
 	// cross-validated errors in the summary. "best" chooses between a
 	// linear cost model and boosted trees per target and measure. In one
 	// 5-fold run on the published Raspberry Pi latencies its MAPE was 8.9%
-	// against 21.9% for boosted trees alone; fitting all eight targets took
+	// against 21.9% for boosted trees alone. Fitting all eight targets took
 	// 1.7 s instead of 0.3 s on the 2-core development VM.
 	SurrogateModel = surrogate.KindBest
 
