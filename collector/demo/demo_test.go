@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,5 +76,27 @@ func TestOptionsRejectInvalid(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestFreeHTTPFallsBackWhenTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+
+	got, err := FreeHTTP(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "127.0.0.1:0" {
+		t.Errorf("FreeHTTP(%s) = %s, want 127.0.0.1:0 for a taken port", ln.Addr(), got)
+	}
+
+	free := ln.Addr().String()
+	ln.Close()
+	if got, err := FreeHTTP(free); err != nil || got != free {
+		t.Errorf("FreeHTTP(%s) = %s, %v, want the address itself once free", free, got, err)
 	}
 }

@@ -75,8 +75,12 @@ served at --http under /dashboard/ until SIGINT or SIGTERM, unless
 	}
 
 	imp, err := demo.LoadImports(imports)
+	var importErr *demo.ImportError
+	if errors.As(err, &importErr) {
+		return cli.Usagef("--import %s: %v", importErr.Path, importErr.Err)
+	}
 	if err != nil {
-		return &cli.UsageError{Err: fmt.Errorf("--import: %w", err)}
+		return err
 	}
 	if *dataDir == "" {
 		if *dataDir, err = newDemoDir(); err != nil {
