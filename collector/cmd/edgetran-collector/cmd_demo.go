@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -87,6 +88,9 @@ served at --http under /dashboard/ until SIGINT or SIGTERM, unless
 			return err
 		}
 	}
+	if !loopbackAddr(*httpAddr) {
+		return cli.Usagef("--http %q: the demo has no API token, so it serves on a loopback address only, e.g. 127.0.0.1:8080", *httpAddr)
+	}
 	addr, err := demo.FreeHTTP(*httpAddr)
 	if err != nil {
 		return cli.Usagef("--http: %v", err)
@@ -156,6 +160,16 @@ func newDemoDir() (string, error) {
 		return "", fmt.Errorf("create demo directory: %w", err)
 	}
 	return dir, nil
+}
+
+// loopbackAddr reports whether addr is host:port with a loopback host.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar can

@@ -150,6 +150,8 @@ func TestDemoRejectsBadInput(t *testing.T) {
 		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"estimate wattage", []string{"--estimate-max-w", "5", "--estimate-idle-w", "10"}, "--estimate-idle-w"},
 		{"unreadable import", []string{"--import", missing}, missing},
+		{"address not loopback", []string{"--http", "0.0.0.0:8080"}, "loopback address only"},
+		{"address without port", []string{"--http", "localhost"}, `--http "localhost"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
