@@ -75,6 +75,15 @@ served at --http under /dashboard/ until SIGINT or SIGTERM, unless
 		return cli.Usagef("--estimate-idle-w %g and --estimate-max-w %g: want 0 ≤ idle < max", *idleW, *maxW)
 	}
 
+	if !loopbackAddr(*httpAddr) {
+		return cli.Usagef("--http %q: the demo has no API token, so it serves on a loopback address only, e.g. 127.0.0.1:8080", *httpAddr)
+	}
+
+	addr, err := demo.FreeHTTP(*httpAddr)
+	if err != nil {
+		return cli.Usagef("--http: %v", err)
+	}
+
 	imp, err := demo.LoadImports(imports)
 	var importErr *demo.ImportError
 	if errors.As(err, &importErr) {
@@ -87,13 +96,6 @@ served at --http under /dashboard/ until SIGINT or SIGTERM, unless
 		if *dataDir, err = newDemoDir(); err != nil {
 			return err
 		}
-	}
-	if !loopbackAddr(*httpAddr) {
-		return cli.Usagef("--http %q: the demo has no API token, so it serves on a loopback address only, e.g. 127.0.0.1:8080", *httpAddr)
-	}
-	addr, err := demo.FreeHTTP(*httpAddr)
-	if err != nil {
-		return cli.Usagef("--http: %v", err)
 	}
 	fmt.Fprintf(env.Stderr, "demo data directory: %s\n", *dataDir)
 
