@@ -15,8 +15,8 @@ import (
 )
 
 // ConsumerName returns the durable pull consumer an agent binds on the JOBS
-// stream: "agent-<device>", filtered to wire.JobsSubject(device).
-func ConsumerName(device string) string { return "agent-" + device }
+// stream, wire.AgentConsumer(device), filtered to wire.JobsSubject(device).
+func ConsumerName(device string) string { return wire.AgentConsumer(device) }
 
 // jobLoop takes jobs one at a time until ctx ends.
 func (d *Daemon) jobLoop(ctx context.Context) {

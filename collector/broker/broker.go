@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/edgetran/edgetran/shared/wire"
@@ -51,8 +52,8 @@ const (
 )
 
 // AgentConsumer returns the name of the durable consumer through which the
-// agent of device pulls its jobs.
-func AgentConsumer(device string) string { return "agent-" + device }
+// agent of device pulls its jobs; it is wire.AgentConsumer.
+func AgentConsumer(device string) string { return wire.AgentConsumer(device) }
 
 // Stream limits; see the package documentation.
 const (
@@ -167,45 +168,91 @@ func Setup(ctx context.Context, js jetstream.JetStream, opts Options) (ingest, h
 
 // Embedded is a NATS server with JetStream running inside the process.
 type Embedded struct {
-	srv *server.Server
+	srv      *server.Server
+	internal *internalUser // nil when the server needs no authentication
 }
 
-// StartEmbedded starts a NATS server with JetStream listening on listen
-// ("host:port"; port 0 picks a free port) and keeping its streams under
-// storeDir. It returns once the server accepts connections.
+// EmbeddedOptions configures StartEmbeddedWith.
+type EmbeddedOptions struct {
+	// Listen is the address, "host:port"; port 0 picks a free port.
+	Listen string
+	// StoreDir keeps the JetStream streams.
+	StoreDir string
+	// Devices are the agents allowed to connect, each limited to the
+	// subjects of wire.AgentPermissions. When it is empty the server needs
+	// no authentication; otherwise it rejects every client that is not a
+	// listed device or the collector itself (see ConnectOptions).
+	Devices []DeviceCredential
+}
+
+// StartEmbedded starts a NATS server with JetStream and no authentication
+// listening on listen ("host:port"; port 0 picks a free port) and keeping
+// its streams under storeDir. It returns once the server accepts
+// connections.
 func StartEmbedded(listen, storeDir string) (*Embedded, error) {
-	host, portText, err := net.SplitHostPort(listen)
+	return StartEmbeddedWith(EmbeddedOptions{Listen: listen, StoreDir: storeDir})
+}
+
+// StartEmbeddedWith starts a NATS server with JetStream configured by opts
+// and returns once it accepts connections.
+func StartEmbeddedWith(opts EmbeddedOptions) (*Embedded, error) {
+	host, portText, err := net.SplitHostPort(opts.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("NATS listen address %q: %w; want host:port", listen, err)
+		return nil, fmt.Errorf("NATS listen address %q: %w; want host:port", opts.Listen, err)
 	}
 	port, err := strconv.Atoi(portText)
 	if err != nil || port < 0 || port > 65535 {
-		return nil, fmt.Errorf("NATS listen address %q: port %q is not a number from 0 to 65535", listen, portText)
+		return nil, fmt.Errorf("NATS listen address %q: port %q is not a number from 0 to 65535", opts.Listen, portText)
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	if storeDir == "" {
+	if opts.StoreDir == "" {
 		return nil, errors.New("NATS store directory is empty; set a data directory")
 	}
-	srv, err := server.NewServer(&server.Options{
+	if err := ValidateDevices(opts.Devices); err != nil {
+		return nil, err
+	}
+	serverOpts := &server.Options{
 		Host:      host,
 		Port:      port,
 		JetStream: true,
-		StoreDir:  storeDir,
+		StoreDir:  opts.StoreDir,
 		NoLog:     true,
 		NoSigs:    true,
-	})
+	}
+	e := &Embedded{}
+	if len(opts.Devices) > 0 {
+		if e.internal, err = newInternalUser(); err != nil {
+			return nil, err
+		}
+		authOptions(serverOpts, opts.Devices, e.internal)
+	}
+	e.srv, err = server.NewServer(serverOpts)
 	if err != nil {
 		return nil, fmt.Errorf("configure embedded NATS server: %w", err)
 	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		srv.Shutdown()
-		return nil, fmt.Errorf("embedded NATS server on %s did not become ready in 10s; is the port in use?", listen)
+	e.srv.Start()
+	if !e.srv.ReadyForConnections(10 * time.Second) {
+		e.srv.Shutdown()
+		return nil, fmt.Errorf("embedded NATS server on %s did not become ready in 10s; is the port in use?", opts.Listen)
 	}
-	return &Embedded{srv: srv}, nil
+	return e, nil
 }
+
+// ConnectOptions returns the options with which the collector connects to
+// the server: its internal nkey when the server needs authentication,
+// nothing otherwise.
+func (e *Embedded) ConnectOptions() []nats.Option {
+	if e.internal == nil {
+		return nil
+	}
+	return []nats.Option{e.internal.option()}
+}
+
+// AuthRequired reports whether the server rejects clients that do not
+// authenticate.
+func (e *Embedded) AuthRequired() bool { return e.internal != nil }
 
 // ClientURL returns the nats:// URL clients connect to.
 func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }

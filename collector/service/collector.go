@@ -107,12 +107,15 @@ func (c *Collector) Start(ctx context.Context) (err error) {
 	// Step 2: NATS, embedded unless a URL is configured.
 	url := c.cfg.NATSURL
 	if url == "" {
-		c.embedded, err = broker.StartEmbedded(c.cfg.NATSListen, c.cfg.natsStoreDir())
+		c.embedded, err = broker.StartEmbeddedWith(broker.EmbeddedOptions{
+			Listen: c.cfg.NATSListen, StoreDir: c.cfg.natsStoreDir(), Devices: c.cfg.Auth.Devices,
+		})
 		if err != nil {
 			return err
 		}
 		url = c.embedded.ClientURL()
-		c.log.Info("embedded NATS server started", "url", url, "store", c.cfg.natsStoreDir())
+		c.log.Info("embedded NATS server started", "url", url, "store", c.cfg.natsStoreDir(),
+			"auth_required", c.embedded.AuthRequired(), "devices", len(c.cfg.Auth.Devices))
 	}
 	opts := []nats.Option{
 		nats.Name("edgetran-collector"),
@@ -127,6 +130,9 @@ func (c *Collector) Start(ctx context.Context) (err error) {
 	}
 	if c.cfg.NATSCredentials != "" {
 		opts = append(opts, nats.UserCredentials(c.cfg.NATSCredentials))
+	}
+	if c.embedded != nil {
+		opts = append(opts, c.embedded.ConnectOptions()...)
 	}
 	c.nc, err = nats.Connect(url, opts...)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/edgetran/edgetran/collector/broker"
 )
 
 // Config is the collector's configuration file (YAML or JSON). Zero fields
@@ -28,6 +30,10 @@ type Config struct {
 	NATSListen string `json:"nats_listen,omitempty"`
 	// NATSCredentials is a NATS credentials file for NATSURL.
 	NATSCredentials string `json:"nats_credentials,omitempty"`
+	// Auth lists the devices allowed on the embedded NATS server. With
+	// none, the server needs no authentication and must listen on
+	// loopback.
+	Auth Auth `json:"auth,omitzero"`
 	// StreamReplicas is the replica count of the streams; 0 means 1.
 	StreamReplicas int `json:"stream_replicas,omitempty"`
 	// HTTP is the API address, host:port; port 0 picks a free port.
@@ -52,6 +58,17 @@ type Config struct {
 	// 0 means 5.
 	SurrogateDebounceS float64 `json:"surrogate_debounce_s,omitempty"`
 }
+
+// Auth is the authentication of the embedded NATS server.
+type Auth struct {
+	// Devices are the agents that may connect, each limited to its own
+	// subjects (wire.AgentPermissions). The collector connects with an
+	// nkey created at every start and kept only in memory.
+	Devices []broker.DeviceCredential `json:"devices,omitempty"`
+}
+
+// Enabled reports whether the embedded server requires authentication.
+func (a Auth) Enabled() bool { return len(a.Devices) > 0 }
 
 // Defaults of Config.
 const (
@@ -112,9 +129,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("http address %q is not loopback: set a token (token in the config file or --token) or listen on 127.0.0.1", c.HTTP))
 	}
 	if c.NATSURL == "" {
-		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
-			errs = append(errs, fmt.Errorf("nats_listen %q: %w", c.NATSListen, err))
-		}
+		errs = append(errs, c.validateNATSListen()...)
+	} else if c.Auth.Enabled() {
+		errs = append(errs, errors.New("auth.devices is set but nats_url is set too; auth applies to the embedded server, so configure users on the external server instead"))
 	}
 	if c.NATSCredentials != "" && c.NATSURL == "" {
 		errs = append(errs, errors.New("nats_credentials is set but nats_url is empty; credentials apply to an external server"))
@@ -141,6 +158,23 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("ingest_batch %d: must not be negative", c.IngestBatch))
 	}
 	return errors.Join(errs...)
+}
+
+// validateNATSListen checks the embedded server's address and credentials.
+// A server that is not on loopback needs device credentials, so the
+// results and jobs are never open to the network.
+func (c Config) validateNATSListen() []error {
+	var errs []error
+	loopback, err := isLoopback(c.NATSListen)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("nats_listen %q: %w", c.NATSListen, err))
+	} else if !loopback && !c.Auth.Enabled() {
+		errs = append(errs, fmt.Errorf("nats_listen %q is not loopback: add device credentials under auth.devices (\"edgetran-collector devices add --id ID\" prints an entry) or listen on 127.0.0.1", c.NATSListen))
+	}
+	if err := broker.ValidateDevices(c.Auth.Devices); err != nil {
+		errs = append(errs, fmt.Errorf("auth: %w", err))
+	}
+	return errs
 }
 
 // isLoopback reports whether the host of addr is a loopback address or
