@@ -30,7 +30,8 @@ under --data-dir; with --nats-url it joins an existing server or cluster
 and starts none. It creates or updates the streams and consumers it needs,
 stores results in --data-dir/collector.db and serves the HTTP API on --http.
 Flags override the configuration file. An --http address that is not
-loopback needs a token.`)
+loopback needs a token, and a --nats-listen address that is not loopback
+needs device credentials (auth.devices, see "devices add").`)
 	configPath := fs.String("config", "", "configuration `file` (YAML or JSON; keys as in docs/api.md)")
 	dataDir := fs.String("data-dir", service.DefaultDataDir, "`directory` of the database and the embedded NATS store")
 	natsListen := fs.String("nats-listen", service.DefaultNATSListen, "embedded NATS server address, `host:port`")

@@ -22,6 +22,7 @@ func commands() []cli.Command {
 		jobsSubmitCommand(),
 		jobsListCommand(),
 		devicesListCommand(),
+		devicesAddCommand(),
 		measurementsExportCommand(),
 		surrogateEvalCommand(),
 		surrogateFitCommand(),
