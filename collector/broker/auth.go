@@ -12,9 +12,10 @@ import (
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
-// DeviceCredential is how the agent of one device authenticates to the
-// embedded server. Exactly one of NKey and PasswordBcrypt is set. Either way
-// the device may use only the subjects of wire.AgentPermissions(ID).
+// DeviceCredential is the secret check with which the embedded server
+// admits the agent of one device. Exactly one of NKey and PasswordBcrypt is
+// set. Either way the device may use only the subjects of
+// wire.AgentPermissions(ID).
 type DeviceCredential struct {
 	// ID is the device id; it is also the NATS user name for a password.
 	ID string `json:"id"`

@@ -28,6 +28,11 @@
 // The collector's own durable pull consumers are IngestConsumer on the
 // results stream and HeartbeatConsumer on the heartbeats stream, both with
 // explicit acknowledgement.
+//
+// The embedded server needs no authentication unless EmbeddedOptions lists
+// devices. Then it accepts only those devices, each limited to the subjects
+// of wire.AgentPermissions, and the collector, which signs in with an nkey
+// created at start and kept in memory (Embedded.ConnectOptions).
 package broker
 
 import (
@@ -180,14 +185,14 @@ type EmbeddedOptions struct {
 	StoreDir string
 	// Devices are the agents allowed to connect, each limited to the
 	// subjects of wire.AgentPermissions. When it is empty the server needs
-	// no authentication; otherwise it rejects every client that is not a
-	// listed device or the collector itself (see ConnectOptions).
+	// no authentication. Otherwise it rejects every client that is neither
+	// a listed device nor the collector itself (see ConnectOptions).
 	Devices []DeviceCredential
 }
 
-// StartEmbedded starts a NATS server with JetStream and no authentication
-// listening on listen ("host:port"; port 0 picks a free port) and keeping
-// its streams under storeDir. It returns once the server accepts
+// StartEmbedded starts a NATS server with JetStream and no authentication.
+// It listens on listen, "host:port" where port 0 picks a free port, and
+// keeps its streams under storeDir. It returns once the server accepts
 // connections.
 func StartEmbedded(listen, storeDir string) (*Embedded, error) {
 	return StartEmbeddedWith(EmbeddedOptions{Listen: listen, StoreDir: storeDir})
@@ -207,12 +212,14 @@ func StartEmbeddedWith(opts EmbeddedOptions) (*Embedded, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
+
 	if opts.StoreDir == "" {
 		return nil, errors.New("NATS store directory is empty; set a data directory")
 	}
 	if err := ValidateDevices(opts.Devices); err != nil {
 		return nil, err
 	}
+
 	serverOpts := &server.Options{
 		Host:      host,
 		Port:      port,
@@ -228,6 +235,7 @@ func StartEmbeddedWith(opts EmbeddedOptions) (*Embedded, error) {
 		}
 		authOptions(serverOpts, opts.Devices, e.internal)
 	}
+
 	e.srv, err = server.NewServer(serverOpts)
 	if err != nil {
 		return nil, fmt.Errorf("configure embedded NATS server: %w", err)

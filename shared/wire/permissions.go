@@ -12,7 +12,7 @@ func AgentConsumer(device string) string { return "agent-" + device }
 // write another device's jobs or results, nor change any stream.
 //
 // NOTE: "_INBOX.>" lets an agent subscribe to any inbox, including the
-// replies meant for other clients; a custom inbox prefix per device would
+// replies meant for other clients. A custom inbox prefix per device would
 // close that gap.
 func AgentPermissions(device string) (publish, subscribe []string) {
 	consumer := AgentConsumer(device)
