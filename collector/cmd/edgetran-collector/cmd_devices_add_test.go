@@ -173,3 +173,19 @@ func runSeededAgent(t *testing.T, url, device, seedPath string) {
 		a.Close()
 	})
 }
+
+// TestServeRejectsOpenNATSListen checks only the configuration: serve
+// exits before it binds any address.
+func TestServeRejectsOpenNATSListen(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	code, _, stderr := runCollector(t, "serve", "--nats-listen", "0.0.0.0:4222", "--data-dir", dataDir)
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if !strings.Contains(stderr, `nats_listen "0.0.0.0:4222" is not loopback`) || !strings.Contains(stderr, "auth.devices") {
+		t.Errorf("stderr %q, want it to name the address and auth.devices", stderr)
+	}
+	if _, err := os.Stat(dataDir); err == nil {
+		t.Error("serve created the data directory before rejecting the configuration")
+	}
+}
