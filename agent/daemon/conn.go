@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/edgetran/edgetran/shared/wire"
 )
 
 // natsOptions builds the connection options: endless reconnects with
@@ -17,6 +19,7 @@ func (d *Daemon) natsOptions() []nats.Option {
 	log := d.log.With("component", "nats")
 	opts := []nats.Option{
 		nats.Name("edgetran-agent " + d.device),
+		nats.CustomInboxPrefix(wire.AgentInboxPrefix(d.device)),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
 		nats.CustomReconnectDelay(backoff(n.ReconnectWait.D(), n.MaxReconnectWait.D())),

@@ -110,7 +110,7 @@ func resultMessage(t *testing.T, device, id string) *nats.Msg {
 func TestEmbeddedAuthDeviceOwnResultsStored(t *testing.T) {
 	kpA, pubA := newUserKey(t)
 	c := startAuthCollector(t, pubA)
-	js, _ := connectAs(t, c.NATSURL(), nats.Nkey(pubA, kpA.Sign))
+	js, _ := connectAs(t, c.NATSURL(), nats.Nkey(pubA, kpA.Sign), nats.CustomInboxPrefix(wire.AgentInboxPrefix(devA)))
 	ctx := context.Background()
 
 	ack, err := js.PublishMsg(ctx, resultMessage(t, devA, "a#1"))
@@ -140,7 +140,7 @@ func TestEmbeddedAuthDeviceOwnResultsStored(t *testing.T) {
 func TestEmbeddedAuthRejectsOtherDeviceSubjects(t *testing.T) {
 	kpA, pubA := newUserKey(t)
 	c := startAuthCollector(t, pubA)
-	js, errs := connectAs(t, c.NATSURL(), nats.Nkey(pubA, kpA.Sign))
+	js, errs := connectAs(t, c.NATSURL(), nats.Nkey(pubA, kpA.Sign), nats.CustomInboxPrefix(wire.AgentInboxPrefix(devA)))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	_, err := js.PublishMsg(ctx, resultMessage(t, devB, "b#1"))
@@ -167,7 +167,7 @@ func TestEmbeddedAuthRejectsOtherDeviceSubjects(t *testing.T) {
 func TestEmbeddedAuthDeviceConsumesOwnJobs(t *testing.T) {
 	_, pubA := newUserKey(t)
 	c := startAuthCollector(t, pubA)
-	js, _ := connectAs(t, c.NATSURL(), nats.UserInfo(devB, devBPass))
+	js, _ := connectAs(t, c.NATSURL(), nats.UserInfo(devB, devBPass), nats.CustomInboxPrefix(wire.AgentInboxPrefix(devB)))
 	ctx := context.Background()
 
 	sj, err := c.Jobs().Submit(ctx, wire.Job{Device: devB, Arch: storetest.Arch(0), Batch: 1, SeqLen: 128})

@@ -21,7 +21,7 @@ func TestAgentPermissionsListOwnSubjects(t *testing.T) {
 	if !slices.Equal(publish, wantPublish) {
 		t.Errorf("publish = %q, want %q", publish, wantPublish)
 	}
-	if !slices.Equal(subscribe, []string{"_INBOX.>"}) {
-		t.Errorf("subscribe = %q, want only _INBOX.>", subscribe)
+	if !slices.Equal(subscribe, []string{"_INBOX_pi4-lab.>"}) {
+		t.Errorf("subscribe = %q, want only the device inboxes _INBOX_pi4-lab.>", subscribe)
 	}
 }
