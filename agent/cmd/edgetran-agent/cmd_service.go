@@ -112,6 +112,9 @@ the default outbox directory is used.`)
 	if fs.NArg() > 0 {
 		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
+	if *platform == "" {
+		return cli.Usagef("missing --platform: want systemd or launchd")
+	}
 	if *platform != service.Systemd && *platform != service.Launchd {
 		return cli.Usagef("--platform %q: want systemd or launchd", *platform)
 	}

@@ -75,7 +75,7 @@ func TestServiceRenderRejectsBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"missing platform", []string{"service", "render"}, "--platform"},
+		{"missing platform", []string{"service", "render"}, "missing --platform: want systemd or launchd"},
 		{"unknown platform", []string{"service", "render", "--platform", "upstart"}, "upstart"},
 		{"relative config path", []string{"service", "render", "--platform", "systemd", "--config", "agent.yaml"}, "must be absolute"},
 		{"invalid config", []string{"service", "render", "--platform", "systemd", "--config", bad}, "outbox.dir"},
