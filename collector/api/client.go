@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgetran/edgetran/collector/store"
 	"github.com/edgetran/edgetran/collector/surrogate"
+	"github.com/edgetran/edgetran/shared/measure"
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
@@ -123,6 +124,18 @@ func (c *Client) Import(ctx context.Context, req ImportRequest) (ImportReport, e
 	var rep ImportReport
 	err := c.do(ctx, http.MethodPost, "/api/v1/import", req, &rep)
 	return rep, err
+}
+
+// Accuracy lists the stored accuracy records, of one architecture when
+// archID is set.
+func (c *Client) Accuracy(ctx context.Context, archID string) ([]measure.Accuracy, error) {
+	q := url.Values{}
+	if archID != "" {
+		q.Set("arch_id", archID)
+	}
+	var list []measure.Accuracy
+	err := c.do(ctx, http.MethodGet, "/api/v1/accuracy?"+q.Encode(), nil, &list)
+	return list, err
 }
 
 // SubmitJob sends job to POST /api/v1/jobs and returns the stored job.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgetran/edgetran/collector/jobs"
 	"github.com/edgetran/edgetran/collector/store"
+	"github.com/edgetran/edgetran/shared/measure"
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
@@ -74,6 +75,9 @@ func (a *API) accuracy(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.storeError(w, r, err)
 		return
+	}
+	if list == nil {
+		list = []measure.Accuracy{}
 	}
 	writeJSON(w, http.StatusOK, list)
 }

@@ -63,7 +63,7 @@ With --bench-seeds N, run every strategy once per seed 1..N and print the
 median best objective at the --bench-at evaluation counts and how many
 evaluations each strategy needs to reach random search's median best.`)
 	data := fs.String("data", "", "dataset `FILE` in a published EdgeTran format")
-	storePath := fs.String("store", "", "collector store: the `PATH` of its SQLite file, or the URL of a running collector's API (measurements only; token from $EDGETRAN_TOKEN)")
+	storePath := fs.String("store", "", "collector store: the `PATH` of its SQLite file, or the URL of a running collector's API (token from $EDGETRAN_TOKEN)")
 	strategy := fs.String("strategy", "all", "boshcode, random, evolution or all")
 	budget := fs.Int("budget", 300, "evaluations per strategy")
 	seed := fs.Uint64("seed", 1, "random seed; a seed reproduces a run")
@@ -229,9 +229,8 @@ func loadCodesignData(ctx context.Context, dataPath, storePath string, space *ar
 	return codesign.LoadStore(ctx, st)
 }
 
-// loadCollectorAPI reads every measurement of a running collector through
-// its HTTP API. The API serves no accuracy records, so a search on its data
-// drops the accuracy term and its report notes that.
+// loadCollectorAPI reads every measurement and accuracy record of a running
+// collector through its HTTP API.
 func loadCollectorAPI(ctx context.Context, url string) (codesign.Data, error) {
 	c, err := api.NewClient(url, os.Getenv("EDGETRAN_TOKEN"))
 	if err != nil {
@@ -253,6 +252,11 @@ func loadCollectorAPI(ctx context.Context, url string) (codesign.Data, error) {
 	if len(d.Measurements) == 0 {
 		return d, fmt.Errorf("the collector at %s has no measurements: import a dataset or run a campaign first", url)
 	}
+	acc, err := c.Accuracy(ctx, "")
+	if err != nil {
+		return d, fmt.Errorf("read accuracy records from %s: %w", url, err)
+	}
+	d.Accuracy = acc
 	return d, nil
 }
 

@@ -150,10 +150,7 @@ func TestCodesignReadsStore(t *testing.T) {
 }
 
 func TestCodesignReadsCollectorAPI(t *testing.T) {
-	imp, err := dataset.LoadFile(publishedFile(t, "codesign_dataset.json"), dataset.Options{Device: "cpu_rpi"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := publishedFile(t, "codesign_dataset.json")
 	c, err := service.New(service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -162,13 +159,23 @@ func TestCodesignReadsCollectorAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Stop(context.Background()) })
-	for _, r := range imp.Records {
-		if _, err := c.Store().InsertMeasurement(context.Background(), r.Measurement); err != nil {
-			t.Fatal(err)
-		}
+	url := "http://" + c.HTTPAddr()
+
+	// The import command sends measurements and GLUE scores through the
+	// collector's import route, as a user would.
+	code, stdout, stderr := runCollector(t, "import", "--collector", url, "--device", "cpu_rpi", data)
+	if code != 0 {
+		t.Fatalf("import exit %d, stderr:\n%s", code, stderr)
+	}
+	acc, err := c.Store().Accuracies(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acc) == 0 {
+		t.Fatalf("import stored no accuracy records:\n%s", stdout)
 	}
 
-	code, stdout, stderr := runCollector(t, "codesign", "--store", "http://"+c.HTTPAddr(), "--oracle-model", "forest",
+	code, stdout, stderr = runCollector(t, "codesign", "--store", url, "--oracle-model", "forest",
 		"--budget", "16", "--strategy", "random", "--progress", "0")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -176,7 +183,10 @@ func TestCodesignReadsCollectorAPI(t *testing.T) {
 	if !strings.Contains(stdout, "on rpi4/cpu/pytorch/b1/s128/fp32") {
 		t.Errorf("best pair is not on the only stored target rpi4:\n%s", stdout)
 	}
-	if !strings.Contains(stdout, "no accuracy data: the accuracy term (weight 0.5) is dropped") {
-		t.Errorf("output does not say the accuracy term is dropped:\n%s", stdout)
+	if !strings.Contains(stdout, "accuracy: surrogate fitted on the GLUE scores") {
+		t.Errorf("output does not use the imported accuracy:\n%s", stdout)
+	}
+	if strings.Contains(stdout, "no accuracy data") {
+		t.Errorf("output drops the accuracy term although the collector stores GLUE scores:\n%s", stdout)
 	}
 }
