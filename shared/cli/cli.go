@@ -68,10 +68,33 @@ func NewFlagSet(env Env, name, usage, description string) *flag.FlagSet {
 		fmt.Fprintf(env.Stderr, "Usage: %s %s\n\n%s\n", env.Program, usage, strings.TrimSpace(description))
 		if hasFlags(fs) {
 			fmt.Fprintf(env.Stderr, "\nFlags:\n")
-			fs.PrintDefaults()
+			printDefaults(env.Stderr, fs)
 		}
 	}
 	return fs
+}
+
+// printDefaults lists the flags as flag.PrintDefaults does, but with the
+// two-dash spelling that usage lines and messages use.
+func printDefaults(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		typeName, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typeName != "" {
+			line += " " + typeName
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		switch f.DefValue {
+		case "", "0", "false", "0s", "[]":
+		default:
+			if fmt.Sprintf("%T", f.Value) == "*flag.stringValue" {
+				line += fmt.Sprintf(" (default %q)", f.DefValue)
+			} else {
+				line += " (default " + f.DefValue + ")"
+			}
+		}
+		fmt.Fprintln(w, line)
+	})
 }
 
 func hasFlags(fs *flag.FlagSet) bool {
@@ -80,14 +103,25 @@ func hasFlags(fs *flag.FlagSet) bool {
 	return n > 0
 }
 
-// Parse parses args with fs. Help requests return flag.ErrHelp (exit 0);
-// anything else wrong becomes a UsageError. Positional arguments are allowed
-// before and after flags.
+// Parse parses args with fs. A help request prints the usage and returns
+// flag.ErrHelp (exit 0); anything else wrong becomes a UsageError, which
+// Main prints once with a pointer to --help instead of the whole usage.
+// Positional arguments are allowed before and after flags.
 func Parse(fs *flag.FlagSet, args []string) error {
+	usage, output := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	defer func() {
+		fs.Usage = usage
+		fs.SetOutput(output)
+	}()
+
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(output)
+				usage()
 				return err
 			}
 			return &UsageError{Err: err}

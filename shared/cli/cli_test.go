@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"slices"
 	"strings"
 	"testing"
@@ -94,5 +95,41 @@ func TestMainPicksLongestCommandName(t *testing.T) {
 	Main(context.Background(), env, commands, []string{"service", "render", "--platform", "systemd"})
 	if ran != "service render" || !slices.Equal(gotArgs, []string{"--platform", "systemd"}) {
 		t.Errorf("ran %q with %v, want service render with [--platform systemd]", ran, gotArgs)
+	}
+}
+
+func TestBadFlagPrintsOneMessage(t *testing.T) {
+	commands := []Command{{Name: "bench", Run: func(_ context.Context, env Env, args []string) error {
+		fs := NewFlagSet(env, "bench", "bench [flags]", "Time models.")
+		fs.Int("runs", 3, "timed iterations")
+		return Parse(fs, args)
+	}}}
+	env, _, errOut := testEnv()
+	if got := Main(context.Background(), env, commands, []string{"bench", "--bogus"}); got != ExitUsage {
+		t.Fatalf("exit %d, want %d", got, ExitUsage)
+	}
+	text := errOut.String()
+	if strings.Count(text, "flag provided but not defined: -bogus") != 1 {
+		t.Errorf("stderr names the bad flag %d times, want once:\n%s", strings.Count(text, "-bogus"), text)
+	}
+	if strings.Contains(text, "timed iterations") {
+		t.Errorf("stderr repeats the full usage on a bad flag:\n%s", text)
+	}
+	if !strings.Contains(text, "Run 'prog bench --help' for usage.") {
+		t.Errorf("stderr lacks the pointer to --help:\n%s", text)
+	}
+}
+
+func TestHelpPrintsFlagDefaults(t *testing.T) {
+	env, _, errOut := testEnv()
+	fs := NewFlagSet(env, "bench", "bench [flags]", "Time models.")
+	fs.Int("runs", 3, "timed iterations")
+	if err := Parse(fs, []string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Parse(--help) = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"Usage: prog bench [flags]", "Time models.", "--runs int", "timed iterations (default 3)"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("help output lacks %q:\n%s", want, errOut)
+		}
 	}
 }
