@@ -85,7 +85,7 @@ func NewOracle(space *arch.Space, ms []measure.Measurement, opt OracleOptions) (
 		for j, m := range []Measure{Latency, Energy, PeakPower} {
 			archs, y := trainingSet(byTarget[k], m)
 			if len(y) < opt.MinRecords {
-				o.Notes = append(o.Notes, fmt.Sprintf("target %s: %s unknown, %d measurements (need %d)", k, m, len(y), opt.MinRecords))
+				o.Notes = append(o.Notes, fmt.Sprintf("target %s: %s unknown because it has %d of the %d measurements a surrogate needs", k, m, len(y), opt.MinRecords))
 				continue
 			}
 			model, err := fitHardwareModel(space, opt.Model, archs, y, t, opt.Seed+uint64(3*i+j))

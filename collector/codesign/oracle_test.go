@@ -2,6 +2,7 @@ package codesign
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/edgetran/edgetran/shared/arch"
@@ -58,5 +59,13 @@ func TestOracleSkipsSparseTargets(t *testing.T) {
 	}
 	if len(o.Notes) == 0 {
 		t.Error("no note names the targets left out")
+	}
+	want := "latency unknown because it has 20 of the 30 measurements a surrogate needs"
+	found := false
+	for _, n := range o.Notes {
+		found = found || strings.Contains(n, want)
+	}
+	if !found {
+		t.Errorf("no note contains %q: %q", want, o.Notes)
 	}
 }
