@@ -41,7 +41,7 @@ needs device credentials (auth.devices, see "devices add").`)
 	token := fs.String("token", "", "API bearer `token`; default $EDGETRAN_TOKEN")
 	maxAttempts := fs.Int("max-attempts", 0, "attempts per job before it expires (default 3)")
 	deviceTimeout := fs.Duration("device-timeout", 0, "heartbeat silence after which a running job is re-queued (default 60s)")
-	ingestBatch := fs.Int("ingest-batch", 0, "most results per store transaction (default 1000)")
+	ingestBatch := fs.Int("ingest-batch", 0, "maximum results per store transaction (default 1000)")
 	ackWait := fs.Duration("ack-wait", 0, "time after which an unacknowledged result is delivered again (default 30s)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	if err := cli.Parse(fs, args); err != nil {
