@@ -75,7 +75,7 @@ func New(deps meter.Deps, cfg Config) (*Meter, error) {
 		cfg:  cfg,
 		info: meter.Info{
 			Name:        Name,
-			Description: fmt.Sprintf("estimate from CPU utilisation between %g W idle and %g W maximum, not a measurement", cfg.IdleW, cfg.MaxW),
+			Description: fmt.Sprintf("CPU utilisation model between %g W idle and %g W maximum", cfg.IdleW, cfg.MaxW),
 			Rails:       []meter.Rail{{Name: "cpu-utilisation-model", Unit: "model", Total: true}},
 			Estimated:   true,
 			// /proc/stat counts in 10 ms ticks; shorter windows see one tick

@@ -26,8 +26,11 @@ func TestParseStatFixture(t *testing.T) {
 		t.Errorf("times = %+v, want busy %v of total %v", m.prev, wantBusy, wantTotal)
 	}
 	info := m.Info()
-	if !info.Estimated || !strings.Contains(info.Description, "not a measurement") {
+	if !info.Estimated {
 		t.Errorf("info = %+v, want it labelled as an estimate", info)
+	}
+	if !strings.Contains(info.Description, "CPU utilisation model") {
+		t.Errorf("description %q does not name the model", info.Description)
 	}
 }
 

@@ -54,9 +54,9 @@ type Device struct {
 // meter.ErrNotSupported when there are none.
 func New(deps meter.Deps, cfg Config) (*ChannelMeter, error) {
 	deps = deps.Defaults()
-	entries, err := fs.ReadDir(deps.Sysfs, classDir)
+	entries, err := meter.ReadDir(deps.Sysfs, classDir, deps.SysPath(classDir))
 	if err != nil {
-		return nil, fmt.Errorf("hwmon: no hwmon class at %s: %w: %w", deps.SysPath(classDir), meter.ErrNotSupported, err)
+		return nil, fmt.Errorf("hwmon: no hwmon class: %w: %w", meter.ErrNotSupported, err)
 	}
 	var devices []Device
 	for _, e := range entries {

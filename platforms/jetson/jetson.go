@@ -57,7 +57,7 @@ func channelsOf(devices []hwmon.Device) []hwmon.Channel {
 
 // openHwmonLayout opens bus/i2c/drivers/ina3221/<addr>/hwmon/hwmonN.
 func openHwmonLayout(deps meter.Deps) ([]hwmon.Device, error) {
-	addrs, err := fs.ReadDir(deps.Sysfs, hwmonDriverDir)
+	addrs, err := meter.ReadDir(deps.Sysfs, hwmonDriverDir, deps.SysPath(hwmonDriverDir))
 	if err != nil {
 		return nil, fmt.Errorf("JetPack 5 layout: %w", err)
 	}
@@ -90,7 +90,7 @@ func openHwmonLayout(deps meter.Deps) ([]hwmon.Device, error) {
 // rail_name_K, in_powerK_input (mW), in_currentK_input (mA) and
 // in_voltageK_input (mV), K = 0..2.
 func openIIOLayout(deps meter.Deps) ([]hwmon.Device, error) {
-	addrs, err := fs.ReadDir(deps.Sysfs, iioDriverDir)
+	addrs, err := meter.ReadDir(deps.Sysfs, iioDriverDir, deps.SysPath(iioDriverDir))
 	if err != nil {
 		return nil, fmt.Errorf("JetPack 4 layout: %w", err)
 	}

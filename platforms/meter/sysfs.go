@@ -35,7 +35,7 @@ func OpenAttr(fsys fs.FS, rel, hostPath string) (*Attr, error) {
 func OpenAttrSize(fsys fs.FS, rel, hostPath string, size int) (*Attr, error) {
 	f, err := fsys.Open(rel)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", hostPath, err)
+		return nil, hostPathError(err, hostPath)
 	}
 	a := &Attr{name: hostPath, f: f, fsys: fsys, rel: rel, buf: make([]byte, size)}
 	if at, ok := f.(io.ReaderAt); ok {
@@ -140,7 +140,7 @@ func ParseUint(b []byte) (uint64, bool) {
 func ReadString(fsys fs.FS, rel, hostPath string) (string, error) {
 	f, err := fsys.Open(rel)
 	if err != nil {
-		return "", fmt.Errorf("open %s: %w", hostPath, err)
+		return "", hostPathError(err, hostPath)
 	}
 	defer f.Close()
 	buf := make([]byte, 4096)
@@ -156,7 +156,7 @@ func ReadString(fsys fs.FS, rel, hostPath string) (string, error) {
 func ReadFile(fsys fs.FS, rel, hostPath string, limit int64) ([]byte, error) {
 	f, err := fsys.Open(rel)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", hostPath, err)
+		return nil, hostPathError(err, hostPath)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, limit))
@@ -164,4 +164,25 @@ func ReadFile(fsys fs.FS, rel, hostPath string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", hostPath, err)
 	}
 	return b, nil
+}
+
+// ReadDir lists the directory rel inside fsys; hostPath names it in errors.
+func ReadDir(fsys fs.FS, rel, hostPath string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(fsys, rel)
+	if err != nil {
+		return entries, hostPathError(err, hostPath)
+	}
+	return entries, nil
+}
+
+// hostPathError names hostPath in err. An fs.FS reports paths relative to
+// its root ("class/powercap"), which a user cannot look up, so the
+// *fs.PathError is copied with the host path ("/sys/class/powercap").
+// errors.Is still matches the underlying error, e.g. fs.ErrNotExist.
+func hostPathError(err error, hostPath string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe == err {
+		return &fs.PathError{Op: pe.Op, Path: hostPath, Err: pe.Err}
+	}
+	return fmt.Errorf("%s: %w", hostPath, err)
 }

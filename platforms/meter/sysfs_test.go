@@ -3,6 +3,7 @@ package meter_test
 import (
 	"errors"
 	"io/fs"
+	"strings"
 	"syscall"
 	"testing"
 	"testing/fstest"
@@ -110,5 +111,31 @@ func TestSamplerHwmonFailureFlagsWindow(t *testing.T) {
 	}
 	if sum.PeakW != 4 || sum.EnergyFromCounter {
 		t.Errorf("peak = %v W, counter = %v; want 4 W from an integral", sum.PeakW, sum.EnergyFromCounter)
+	}
+}
+
+func TestMissingFileErrorNamesHostPath(t *testing.T) {
+	fsys := fstest.MapFS{}
+	host := "/host/sys/class/powercap"
+	_, dirErr := meter.ReadDir(fsys, "class/powercap", host)
+	_, strErr := meter.ReadString(fsys, "class/powercap", host)
+	_, attrErr := meter.OpenAttr(fsys, "class/powercap", host)
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"ReadDir", dirErr},
+		{"ReadString", strErr},
+		{"OpenAttr", attrErr},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !errors.Is(tt.err, fs.ErrNotExist) {
+				t.Errorf("err = %v, want fs.ErrNotExist", tt.err)
+			}
+			if got := tt.err.Error(); strings.Count(got, "class/powercap") != 1 || !strings.Contains(got, host) {
+				t.Errorf("err = %q, want the host path %s once", got, host)
+			}
+		})
 	}
 }

@@ -55,9 +55,9 @@ var _ meter.Meter = (*Meter)(nil)
 // readable; the permission error names the file and the fix.
 func New(deps meter.Deps) (*Meter, error) {
 	deps = deps.Defaults()
-	entries, err := fs.ReadDir(deps.Sysfs, powercapDir)
+	entries, err := meter.ReadDir(deps.Sysfs, powercapDir, deps.SysPath(powercapDir))
 	if err != nil {
-		return nil, fmt.Errorf("rapl: no powercap interface at %s: %w: %w", deps.SysPath(powercapDir), meter.ErrNotSupported, err)
+		return nil, fmt.Errorf("rapl: no powercap interface: %w: %w", meter.ErrNotSupported, err)
 	}
 	var ids []string
 	for _, e := range entries {

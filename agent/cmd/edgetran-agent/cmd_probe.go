@@ -81,6 +81,8 @@ meters that are not available and why. Estimated sources are labelled.`)
 	for _, f := range failures {
 		// errors.Join puts each attempt on its own line; one line reads better here.
 		msg := strings.ReplaceAll(f.Err.Error(), "\n", "; ")
+		// The Name column already names the meter, and meters prefix their errors with it.
+		msg = strings.TrimPrefix(msg, f.Name+": ")
 		report.Unavailable = append(report.Unavailable, probeFailure{Name: f.Name, Error: msg})
 	}
 	if *asJSON {
@@ -153,12 +155,10 @@ func printProbe(w io.Writer, r probeReport) {
 		if m.Estimated {
 			label = "ESTIMATED, not measured"
 		}
+		// The label marks an estimate once per line, so the total carries no suffix.
 		total := "no reading"
 		if m.TotalW != nil {
 			total = fmt.Sprintf("%.3f W", *m.TotalW)
-			if m.Estimated {
-				total += " (estimated)"
-			}
 		}
 		fmt.Fprintf(w, "  %-13s %s total, %s: %s\n", m.Name, total, label, m.Description)
 		for _, rail := range m.Rails {

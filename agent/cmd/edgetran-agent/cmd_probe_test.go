@@ -59,3 +59,37 @@ func TestProbeTextLabelsEstimate(t *testing.T) {
 		t.Errorf("estimate shown without its label:\n%s", out)
 	}
 }
+
+func TestProbeTextStatesEachFactOnce(t *testing.T) {
+	root := t.TempDir()
+	out, stderr, err := runCmd(t, runProbe, "--sysfs-root", root, "--procfs-root", root)
+	if err != nil {
+		t.Fatalf("probe: %v\nstderr: %s", err, stderr)
+	}
+	lines := strings.Split(out, "\n")
+	lineOf := func(prefix string) string {
+		for _, l := range lines {
+			if strings.HasPrefix(strings.TrimSpace(l), prefix) {
+				return l
+			}
+		}
+		t.Fatalf("no line starts with %q:\n%s", prefix, out)
+		return ""
+	}
+
+	est := lineOf("estimate ")
+	if n := strings.Count(strings.ToLower(est), "estimate"); n != 2 {
+		t.Errorf("estimate line names the estimate %d times, want the meter name and one label:\n%s", n, est)
+	}
+	if strings.Contains(est, "not a measurement") {
+		t.Errorf("estimate line repeats that it is not measured:\n%s", est)
+	}
+
+	jetson := lineOf("jetson ")
+	if strings.Contains(jetson, "jetson:") {
+		t.Errorf("not-available row repeats the meter name:\n%s", jetson)
+	}
+	if want := root + "/bus/i2c/drivers/ina3221"; !strings.Contains(jetson, want) {
+		t.Errorf("not-available row lacks the host path %s:\n%s", want, jetson)
+	}
+}
