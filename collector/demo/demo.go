@@ -199,8 +199,11 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 		}
 	}()
 
-	// A port chosen by the kernel never clashes with a running server.
-	c, err := service.New(service.Config{DataDir: opt.DataDir, NATSListen: "127.0.0.1:0", HTTP: opt.HTTP}, opt.Logger.With("component", "collector"))
+	// A port chosen by the kernel never clashes with a running server. The
+	// collector and the agent label their own parts with "component", so
+	// the demo tells the two sides apart with "role" to keep that key
+	// single in each line.
+	c, err := service.New(service.Config{DataDir: opt.DataDir, NATSListen: "127.0.0.1:0", HTTP: opt.HTTP}, opt.Logger.With("role", "collector"))
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +242,7 @@ func (d *Demo) startAgent(ctx context.Context) error {
 	}
 	d.device = cfg.Device.ID
 
-	logger := d.log.With("component", "agent")
+	logger := d.log.With("role", "agent")
 	a, err := setup.New(ctx, &cfg, logger)
 	if err != nil {
 		return err
