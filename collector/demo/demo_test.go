@@ -1,18 +1,23 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 func TestStartServesDashboardAndStops(t *testing.T) {
 	ctx := context.Background()
-	d, err := Start(ctx, Options{DataDir: t.TempDir(), HTTP: "127.0.0.1:0"})
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d, err := Start(ctx, Options{DataDir: t.TempDir(), HTTP: "127.0.0.1:0", Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +61,30 @@ func TestStartServesDashboardAndStops(t *testing.T) {
 	if _, err := http.Get(d.DashboardURL()); err == nil {
 		t.Error("dashboard still answers after Stop")
 	}
+
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Count(line, " component=") > 1 {
+			t.Errorf("log line repeats the component key: %s", line)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestOptionsRejectInvalid(t *testing.T) {
