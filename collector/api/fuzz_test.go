@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/edgetran/edgetran/collector/api"
@@ -16,6 +15,7 @@ import (
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/dataset"
 	"github.com/edgetran/edgetran/shared/measure"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // fittedRegistry returns a registry with surrogates of the published a100
@@ -24,8 +24,7 @@ func fittedRegistry(f *testing.F) *surrogate.Registry {
 	f.Helper()
 	reg := surrogate.NewRegistry(surrogate.RegistryOptions{Fit: surrogate.Options{Kind: surrogate.KindLinear}})
 	f.Cleanup(reg.Close)
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data", "edgetran", "codesign_dataset.json")
+	path := filepath.Join(pubdata.Dir(), "codesign_dataset.json")
 	if _, err := os.Stat(path); err != nil {
 		return reg
 	}

@@ -4,24 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/edgetran/edgetran/collector/surrogate"
 	"github.com/edgetran/edgetran/shared/dataset"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // publishedPool returns a pool of one device's latencies from the published
 // co-design dataset beside the checkout, or skips the test when it is absent.
 func publishedPool(t *testing.T, device string) *Pool {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data", "edgetran", "codesign_dataset.json")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("published data not found (it lives in the team handbook beside the checkout): %v", err)
-	}
+	p := pubdata.Path(t, "codesign_dataset.json")
 	imp, err := dataset.LoadFile(p, dataset.Options{Device: device})
 	if err != nil {
 		t.Fatal(err)

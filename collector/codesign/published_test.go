@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/edgetran/edgetran/shared/dataset"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
-// publishedPath is the EdgeTran co-design dataset beside the checkout.
-var publishedPath = filepath.Join("..", "..", "..", "shared", "data", "edgetran", "codesign_dataset.json")
+// publishedPath is the published EdgeTran co-design dataset.
+var publishedPath = filepath.Join(pubdata.Dir(), "codesign_dataset.json")
 
 var loadPublished = sync.OnceValues(func() (Data, error) {
 	imp, err := dataset.LoadFile(publishedPath, dataset.Options{Format: dataset.FormatAuto})

@@ -8,8 +8,6 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/dataset"
 	"github.com/edgetran/edgetran/shared/measure"
+	"github.com/edgetran/edgetran/shared/pubdata"
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
@@ -25,11 +24,7 @@ import (
 // measurements beside the checkout, or skips the test when it is absent.
 func publishedData(t testing.TB, name string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data", "edgetran", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("published data %s not found (it lives in the team handbook beside the checkout): %v", name, err)
-	}
+	p := pubdata.Path(t, name)
 	return p
 }
 

@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/dataset"
 	"github.com/edgetran/edgetran/shared/measure"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // testDevice is the device id of the in-process agent.
@@ -322,11 +321,7 @@ func TestCampaignResumesAfterRestart(t *testing.T) {
 }
 
 func TestPredictNeedsFittedModel(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data", "edgetran", "codesign_dataset.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("published data not found (it lives in the team handbook beside the checkout): %v", err)
-	}
+	path := pubdata.Path(t, "codesign_dataset.json")
 	imp, err := dataset.LoadFile(path, dataset.Options{Device: "a100"})
 	if err != nil {
 		t.Fatal(err)

@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,17 +12,14 @@ import (
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/dataset"
 	"github.com/edgetran/edgetran/shared/measure"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // publishedRecords returns the records of one device from the published
 // co-design dataset beside the checkout, or skips the test when it is absent.
 func publishedRecords(t testing.TB, device string) []dataset.Record {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data", "edgetran", "codesign_dataset.json")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("published data not found (it lives in the team handbook beside the checkout): %v", err)
-	}
+	p := pubdata.Path(t, "codesign_dataset.json")
 	imp, err := dataset.LoadFile(p, dataset.Options{Device: device})
 	if err != nil {
 		t.Fatal(err)

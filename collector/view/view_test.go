@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -16,17 +14,14 @@ import (
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/dataset"
 	"github.com/edgetran/edgetran/shared/measure"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // publishedPath returns the path of the published co-design file,
 // skipping the test when it is absent.
 func publishedPath(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data", "edgetran", "codesign_dataset.json")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("published data not found (it lives in the team handbook beside the checkout): %v", err)
-	}
+	p := pubdata.Path(t, "codesign_dataset.json")
 	return p
 }
 

@@ -3,21 +3,17 @@ package arch
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // publishedDataPath returns the path of a file of the published EdgeTran
 // measurements beside the checkout, or skips the test when it is absent.
 func publishedDataPath(t testing.TB, name string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data", "edgetran", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("published data %s not found (it lives in the team handbook beside the checkout): %v", name, err)
-	}
+	p := pubdata.Path(t, name)
 	return p
 }
 

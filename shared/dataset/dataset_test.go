@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -12,17 +11,14 @@ import (
 
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/measure"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // publishedPath returns the path of a published EdgeTran file beside the
 // checkout, or skips the test when it is absent.
 func publishedPath(t testing.TB, name string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data", "edgetran", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("published data %s not found (it lives in the team handbook beside the checkout): %v", name, err)
-	}
+	p := pubdata.Path(t, name)
 	return p
 }
 

@@ -7,22 +7,18 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/edgetran/edgetran/shared/cli"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // publishedFile returns the path of a published EdgeTran file beside the
 // checkout, or skips the test when it is absent.
 func publishedFile(t *testing.T, name string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "data", "edgetran", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("published data %s not found (it lives in the team handbook beside the checkout): %v", name, err)
-	}
+	p := pubdata.Path(t, name)
 	return p
 }
 

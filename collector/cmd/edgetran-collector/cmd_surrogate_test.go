@@ -4,24 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/edgetran/edgetran/shared/cli"
+	"github.com/edgetran/edgetran/shared/pubdata"
 )
 
 // codesignFile returns the published co-design dataset beside the checkout,
 // or skips the test when it is absent.
 func codesignFile(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "data", "edgetran", "codesign_dataset.json")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("published data not found (it lives in the team handbook beside the checkout): %v", err)
-	}
+	p := pubdata.Path(t, "codesign_dataset.json")
 	return p
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/edgetran/edgetran/collector/broker"
 	"github.com/edgetran/edgetran/collector/store/storetest"
 	"github.com/edgetran/edgetran/shared/cli"
+	"github.com/edgetran/edgetran/shared/pubdata"
 	"github.com/edgetran/edgetran/shared/wire"
 
 	_ "modernc.org/sqlite"
@@ -320,11 +321,7 @@ func publishWindow(js jetstream.JetStream, start, end int, msgIDPrefix string) e
 
 func datasetPath(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "..", "shared", "data", "edgetran", "codesign_dataset.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("published data set not found at %s: %v", path, err)
-	}
-	return path
+	return pubdata.Path(t, "codesign_dataset.json")
 }
 
 func TestImportExportRoundTrip(t *testing.T) {
