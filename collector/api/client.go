@@ -126,6 +126,13 @@ func (c *Client) Import(ctx context.Context, req ImportRequest) (ImportReport, e
 	return rep, err
 }
 
+// Measurement returns the stored measurement with id.
+func (c *Client) Measurement(ctx context.Context, id string) (measure.Measurement, error) {
+	var m measure.Measurement
+	err := c.do(ctx, http.MethodGet, "/api/v1/measurements/"+url.PathEscape(id), nil, &m)
+	return m, err
+}
+
 // Accuracy lists the stored accuracy records, of one architecture when
 // archID is set.
 func (c *Client) Accuracy(ctx context.Context, archID string) ([]measure.Accuracy, error) {

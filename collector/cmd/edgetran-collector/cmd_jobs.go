@@ -7,9 +7,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/edgetran/edgetran/collector/api"
 	"github.com/edgetran/edgetran/collector/store"
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/cli"
+	"github.com/edgetran/edgetran/shared/measure"
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
@@ -115,15 +117,36 @@ or expired), attempt and result or error.`)
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tDEVICE\tSTATUS\tATTEMPT\tSUBMITTED\tRESULT")
 	for _, j := range list {
-		result := j.ResultID
-		if j.Error != "" {
-			result = j.Error
-		}
-		if result == "" {
-			result = "-"
+		var m *measure.Measurement
+		if j.ResultID != "" && j.Error == "" {
+			got, err := client.Measurement(ctx, j.ResultID)
+			if err != nil && !api.IsNotFound(err) {
+				return fmt.Errorf("read result %s of job %s: %w", j.ResultID, j.Job.ID, err)
+			}
+			if err == nil {
+				m = &got
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", j.Job.ID, j.Job.Device, j.Status, j.Job.Attempt, j.MaxAttempts,
-			j.SubmittedAt.Local().Format(time.DateTime), result)
+			j.SubmittedAt.Local().Format(time.DateTime), jobResultText(j, m))
 	}
 	return tw.Flush()
+}
+
+// jobResultText is the RESULT cell of jobs list: the error of a failed job,
+// the latency of its measurement (labelled when the power figures are
+// estimated), the result id when the measurement is not stored, or "-".
+func jobResultText(j store.Job, m *measure.Measurement) string {
+	switch {
+	case j.Error != "":
+		return j.Error
+	case m != nil && m.Provenance == measure.Estimated:
+		return fmt.Sprintf("%.4g s/seq (power estimated)", m.LatencyPerSeqS)
+	case m != nil:
+		return fmt.Sprintf("%.4g s/seq", m.LatencyPerSeqS)
+	case j.ResultID != "":
+		return "result " + j.ResultID
+	default:
+		return "-"
+	}
 }
