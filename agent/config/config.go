@@ -21,6 +21,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"sigs.k8s.io/yaml"
 
+	"github.com/edgetran/edgetran/platforms/estimate"
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
@@ -112,7 +113,8 @@ type Meter struct {
 }
 
 // Estimate is the linear utilisation model of the estimate meter: power is
-// IdleW + (MaxW − IdleW) × CPU utilisation. Both zero means not configured.
+// IdleW + (MaxW − IdleW) × CPU utilisation. Both zero takes the defaults
+// estimate.DefaultIdleW and estimate.DefaultMaxW, as the agent's commands do.
 type Estimate struct {
 	IdleW float64 `json:"idle_w"`
 	MaxW  float64 `json:"max_w"`
@@ -163,10 +165,13 @@ const (
 // device id and name, which FillDefaults derives from the machine.
 func Default() Config {
 	return Config{
-		Device:            Device{Root: "/"},
-		NATS:              NATS{Servers: []string{DefaultServer}, ReconnectWait: Duration(DefaultReconnectWait), MaxReconnectWait: Duration(DefaultMaxReconnectWait), AckWait: Duration(DefaultAckWait)},
-		Runners:           []Runner{{Name: "builtin", Type: RunnerBuiltin}},
-		Meter:             Meter{Name: "auto", Interval: Duration(DefaultMeterInterval), IdleWindow: Duration(DefaultIdleWindow)},
+		Device:  Device{Root: "/"},
+		NATS:    NATS{Servers: []string{DefaultServer}, ReconnectWait: Duration(DefaultReconnectWait), MaxReconnectWait: Duration(DefaultMaxReconnectWait), AckWait: Duration(DefaultAckWait)},
+		Runners: []Runner{{Name: "builtin", Type: RunnerBuiltin}},
+		Meter: Meter{
+			Name: "auto", Interval: Duration(DefaultMeterInterval), IdleWindow: Duration(DefaultIdleWindow),
+			Estimate: Estimate{IdleW: estimate.DefaultIdleW, MaxW: estimate.DefaultMaxW},
+		},
 		Outbox:            Outbox{Dir: DefaultOutboxDir, MaxBytes: DefaultOutboxMaxBytes},
 		Limits:            Limits{MaxIterations: DefaultMaxIterations, MaxDuration: Duration(DefaultMaxDuration)},
 		HeartbeatInterval: Duration(DefaultHeartbeatInterval),
@@ -261,6 +266,9 @@ func (c *Config) FillDefaults() error {
 	if c.Meter.IdleWindow == 0 {
 		c.Meter.IdleWindow = d.Meter.IdleWindow
 	}
+	if !c.Meter.Estimate.Configured() {
+		c.Meter.Estimate = d.Meter.Estimate
+	}
 
 	if c.Outbox.Dir == "" {
 		c.Outbox.Dir = d.Outbox.Dir
@@ -323,9 +331,6 @@ func (c *Config) Validate() error {
 	errs = append(errs, validateRunners(c.Runners)...)
 	if e := c.Meter.Estimate; e.Configured() && (e.IdleW < 0 || e.MaxW <= e.IdleW) {
 		errs = append(errs, fmt.Errorf("meter.estimate: idle_w %g and max_w %g: want 0 <= idle_w < max_w, in watts", e.IdleW, e.MaxW))
-	}
-	if c.Meter.Name == "estimate" && !c.Meter.Estimate.Configured() {
-		errs = append(errs, errors.New("meter.name is estimate but meter.estimate.idle_w and max_w are not set"))
 	}
 	if c.Meter.Interval < Duration(time.Millisecond) {
 		errs = append(errs, fmt.Errorf("meter.interval %v: must be at least 1ms", c.Meter.Interval))

@@ -77,7 +77,6 @@ func TestParseRejectsBadFields(t *testing.T) {
 		{"bad log format", "device: {id: d1}\nlog: {format: xml}\n", "log.format"},
 		{"bad log level", "device: {id: d1}\nlog: {level: loud}\n", "log.level"},
 		{"missing tls file", "device: {id: d1}\nnats: {tls: {ca_file: /nonexistent/ca.pem}}\n", "nats.tls.ca_file"},
-		{"estimate without watts", "device: {id: d1}\nmeter: {name: estimate}\n", "meter.estimate"},
 		{"estimate max below idle", "device: {id: d1}\nmeter: {estimate: {idle_w: 5, max_w: 3}}\n", "idle_w 5 and max_w 3"},
 		{"bad size string", "device: {id: d1}\noutbox: {max_bytes: lots}\n", "size \"lots\""},
 	}
@@ -138,7 +137,33 @@ func TestExampleConfigParses(t *testing.T) {
 	if c.Limits.MaxIterations != d.Limits.MaxIterations || c.Limits.MaxDuration != d.Limits.MaxDuration {
 		t.Errorf("limits = %+v, want the defaults %+v", c.Limits, d.Limits)
 	}
+	if want := (Estimate{IdleW: 10, MaxW: 65}); c.Meter.Estimate != want {
+		t.Errorf("meter.estimate = %+v, want the bench and demo defaults %+v", c.Meter.Estimate, want)
+	}
 	if len(c.Runners) != 1 || c.Runners[0].Name != "builtin" {
 		t.Errorf("runners = %+v, want the builtin runner", c.Runners)
+	}
+}
+
+func TestEstimateWattsDefault(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		want      Estimate
+	}{
+		{"omitted", "device: {id: d1}\nmeter: {name: estimate}\n", Estimate{IdleW: 10, MaxW: 65}},
+		{"both zero", "device: {id: d1}\nmeter: {estimate: {idle_w: 0, max_w: 0}}\n", Estimate{IdleW: 10, MaxW: 65}},
+		{"zero idle kept", "device: {id: d1}\nmeter: {estimate: {idle_w: 0, max_w: 7}}\n", Estimate{IdleW: 0, MaxW: 7}},
+		{"set", "device: {id: d1}\nmeter: {estimate: {idle_w: 2.7, max_w: 6.4}}\n", Estimate{IdleW: 2.7, MaxW: 6.4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Meter.Estimate != tt.want {
+				t.Errorf("meter.estimate = %+v, want %+v", c.Meter.Estimate, tt.want)
+			}
+		})
 	}
 }

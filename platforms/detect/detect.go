@@ -17,7 +17,6 @@ package detect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -130,17 +129,51 @@ func All(ctx context.Context, o Options) ([]meter.Meter, []Failure) {
 }
 
 // Best opens the first available meter in priority order. When none opens,
-// the error joins every attempt.
+// it returns a *NoMeterError holding every attempt.
 func Best(ctx context.Context, o Options) (meter.Meter, error) {
 	o.Deps = o.Deps.Defaults()
-	var errs []error
+	var failures []Failure
 	for _, e := range registry() {
 		m, err := e.open(ctx, o)
 		if err == nil {
 			return m, nil
 		}
 		o.Deps.Logger.Debug("meter not available", "meter", e.name, "err", err)
-		errs = append(errs, fmt.Errorf("%s: %w", e.name, err))
+		failures = append(failures, Failure{Name: e.name, Err: err})
 	}
-	return nil, fmt.Errorf("no power meter found: %w", errors.Join(errs...))
+	return nil, &NoMeterError{Failures: failures}
+}
+
+// NoMeterError reports that no meter opened. Its message is one short line
+// naming the meters tried, because the joined reasons run to more than a
+// thousand characters over several lines; Details returns them.
+type NoMeterError struct {
+	Failures []Failure // every attempt, in priority order
+}
+
+func (e *NoMeterError) Error() string {
+	names := make([]string, len(e.Failures))
+	for i, f := range e.Failures {
+		names[i] = f.Name
+	}
+	return fmt.Sprintf("no power meter found; tried %s: run `edgetran-agent probe` for details", strings.Join(names, ", "))
+}
+
+// Unwrap returns each attempt's error, so errors.Is finds
+// meter.ErrNotSupported.
+func (e *NoMeterError) Unwrap() []error {
+	errs := make([]error, len(e.Failures))
+	for i, f := range e.Failures {
+		errs[i] = f.Err
+	}
+	return errs
+}
+
+// Details returns every attempt as "name: reason", one per line.
+func (e *NoMeterError) Details() string {
+	lines := make([]string, len(e.Failures))
+	for i, f := range e.Failures {
+		lines[i] = f.Name + ": " + strings.ReplaceAll(f.Err.Error(), "\n", "; ")
+	}
+	return strings.Join(lines, "\n")
 }

@@ -58,14 +58,29 @@ func TestAllFollowsPriority(t *testing.T) {
 	}
 }
 
-func TestBestJoinsEveryAttempt(t *testing.T) {
+func TestBestReportsEveryAttempt(t *testing.T) {
 	_, err := Best(context.Background(), options(t, t.TempDir(), estimate.Config{}))
 	if err == nil {
 		t.Fatal("Best found a meter on an empty tree without an estimate model")
 	}
+	var none *NoMeterError
+	if !errors.As(err, &none) {
+		t.Fatalf("err = %T %v, want *NoMeterError", err, err)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || len(msg) > 200 {
+		t.Errorf("message is %d characters over several lines, want one short line: %q", len(msg), msg)
+	}
+	if !strings.Contains(msg, "edgetran-agent probe") {
+		t.Errorf("message %q does not point at probe", msg)
+	}
+	details := none.Details()
 	for _, name := range Names() {
-		if !strings.Contains(err.Error(), name+":") {
-			t.Errorf("error does not report the %s attempt", name)
+		if !strings.Contains(msg, name) {
+			t.Errorf("message does not name the %s attempt: %q", name, msg)
+		}
+		if !strings.Contains(details, name+": ") {
+			t.Errorf("details do not give the %s reason:\n%s", name, details)
 		}
 	}
 	if !errors.Is(err, meter.ErrNotSupported) {

@@ -25,9 +25,17 @@ import (
 // Name is the registry name of this meter.
 const Name = "estimate"
 
-// Config sets the model. The zero value is invalid: both wattages must be
-// configured for the device (a datasheet TDP, or a wall-meter reading at
-// idle and under full load).
+// DefaultIdleW and DefaultMaxW are the wattages that the agent's commands
+// and configuration file use when none are set. They are placeholders for
+// a small x86 machine, not a property of any device.
+const (
+	DefaultIdleW = 10
+	DefaultMaxW  = 65
+)
+
+// Config sets the model. The zero value is invalid: set both wattages for
+// the device (a datasheet TDP, or a wall-meter reading at idle and under
+// full load), or use DefaultIdleW and DefaultMaxW.
 type Config struct {
 	IdleW float64 // power at 0% CPU utilisation, W
 	MaxW  float64 // power at 100% CPU utilisation, W

@@ -64,10 +64,8 @@ func (p *powerScales) Set(v string) error {
 func (f *meterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.sysfsRoot, "sysfs-root", "/sys", "sysfs mount `dir` (a host mount inside a container, or a fixture tree)")
 	fs.StringVar(&f.procfsRoot, "procfs-root", "/proc", "procfs mount `dir`")
-	// The defaults are placeholders for a small x86 machine; estimates are
-	// labelled as such wherever they appear.
-	fs.Float64Var(&f.idleW, "estimate-idle-w", 10, "estimate model: device power at 0% CPU, in `watts`")
-	fs.Float64Var(&f.maxW, "estimate-max-w", 65, "estimate model: device power at 100% CPU, in `watts`")
+	fs.Float64Var(&f.idleW, "estimate-idle-w", estimate.DefaultIdleW, "estimate model: device power at 0% CPU, in `watts`")
+	fs.Float64Var(&f.maxW, "estimate-max-w", estimate.DefaultMaxW, "estimate model: device power at 100% CPU, in `watts`")
 	fs.Var(&f.hwmonScale, "hwmon-power-scale", "`DRIVER=W` watts per raw unit of a hwmon driver's power files, for drivers that write mW instead of µW (ina226=0.001); repeatable")
 }
 
