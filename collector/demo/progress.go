@@ -73,12 +73,22 @@ func (p *progress) add(ok bool) {
 	}
 	elapsed := time.Since(p.start)
 	eta := time.Duration(float64(elapsed) / float64(p.done) * float64(max(p.total-p.done, 0)))
-	fmt.Fprintf(p.w, "profiling this host: %d/%d architectures measured (%d failed), elapsed %s, ETA %s\n",
+	fmt.Fprintf(p.w, "profiling this host: %d of up to %d architectures measured (%d failed), elapsed %s, ETA %s\n",
 		p.done, p.total, p.failed, elapsed.Round(time.Second), eta.Round(time.Second))
 }
 
-func (p *progress) finish() {
+// finish closes the bar. When stop is set, it writes a last line with the
+// counts and stop, the reason the campaign ended, because a campaign may
+// converge before the budget is spent.
+func (p *progress) finish(stop string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		p.bar.Finish()
 	}
+	if p.w == nil || stop == "" {
+		return
+	}
+	fmt.Fprintf(p.w, "profiling this host: %d of up to %d architectures measured (%d failed), %s\n",
+		p.done, p.total, p.failed, stop)
 }

@@ -70,7 +70,7 @@ func (d *Demo) Run(ctx context.Context, imp *Imports) (*Summary, error) {
 		aliases = imp.Aliases
 	}
 
-	jobsDone, err := d.profile(ctx)
+	host, err := d.profile(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (d *Demo) Run(ctx context.Context, imp *Imports) (*Summary, error) {
 	if err := d.writeReport(ctx, reportPath); err != nil {
 		return nil, err
 	}
-	return d.summarise(ctx, data, fits, rep, jobsDone, reportPath)
+	return d.summarise(ctx, data, fits, rep, host, reportPath)
 }
 
 // importRecords sends the imported records through the collector's import
@@ -121,10 +121,16 @@ func (d *Demo) importRecords(ctx context.Context, imp *Imports) error {
 	return nil
 }
 
+// profileOutcome is the result of the campaign on this host.
+type profileOutcome struct {
+	jobsDone int             // jobs that produced a measurement
+	status   campaign.Status // converged, budget or exhausted
+	reason   string          // the campaign's explanation, with its figures
+}
+
 // profile runs the active-learning campaign on this host through the
-// collector's job system and returns the number of jobs that produced a
-// measurement.
-func (d *Demo) profile(ctx context.Context) (int, error) {
+// collector's job system.
+func (d *Demo) profile(ctx context.Context) (profileOutcome, error) {
 	target := d.HostTarget()
 	id := "demo-" + time.Now().UTC().Format("20060102T150405")
 	settings := campaign.JobSettings{Warmup: d.opt.Job.Warmup, MinIters: d.opt.Job.MinIters, MinSeconds: d.opt.Job.MinSeconds, Repeats: d.opt.Job.Repeats}
@@ -134,7 +140,7 @@ func (d *Demo) profile(ctx context.Context) (int, error) {
 	}
 	st, err := campaign.New(id, target.Key(), cfg)
 	if err != nil {
-		return 0, err
+		return profileOutcome{}, err
 	}
 	prog := newProgress(d.opt.Progress, d.opt.Budget, d.opt.ProgressBar)
 	live := &campaign.Live{
@@ -148,12 +154,17 @@ func (d *Demo) profile(ctx context.Context) (int, error) {
 
 	d.log.Info("campaign started", "campaign", id, "target", target.Key(), "budget", cfg.Budget)
 	err = campaign.Run(ctx, st, live, d.collector.Space(), hooks)
-	prog.finish()
 	if err != nil {
-		return 0, fmt.Errorf("campaign %s: %w", id, err)
+		prog.finish("")
+		return profileOutcome{}, fmt.Errorf("campaign %s: %w", id, err)
 	}
+	prog.finish(fmt.Sprintf("stopped (%s): %s", st.Status, st.Reason))
 	d.log.Info("campaign finished", "campaign", id, "status", st.Status, "reason", st.Reason, "measured", st.Measured(), "failed", len(st.Failed))
-	return countDone(ctx, d.collector.Store(), id)
+	done, err := countDone(ctx, d.collector.Store(), id)
+	if err != nil {
+		return profileOutcome{}, err
+	}
+	return profileOutcome{jobsDone: done, status: st.Status, reason: st.Reason}, nil
 }
 
 func saveCampaign(ctx context.Context, st store.Store, s *campaign.State, created time.Time) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 
@@ -13,8 +14,9 @@ import (
 	"github.com/edgetran/edgetran/shared/measure"
 )
 
-// Summary is the outcome of a demo run. Its JSON form has the keys targets,
-// best, estimated and report, plus details.
+// Summary is the outcome of a demo run. Its JSON form has the keys
+// targets, best, estimated, report, host_target, jobs_done, host_status,
+// host_stop_reason, objective and notes.
 type Summary struct {
 	Targets []TargetSummary `json:"targets"`
 	// Best is nil when no pair was found.
@@ -25,9 +27,20 @@ type Summary struct {
 	Report    string `json:"report"` // path of the HTML report
 	// HostTarget is the key of the target profiled on this host, and
 	// JobsDone the number of its jobs that returned a measurement.
-	HostTarget string   `json:"host_target"`
-	JobsDone   int      `json:"jobs_done"`
-	Notes      []string `json:"notes"`
+	HostTarget string `json:"host_target"`
+	JobsDone   int    `json:"jobs_done"`
+	// HostStatus is the final status of the campaign on this host
+	// (converged, budget or exhausted), and HostStopReason its explanation
+	// with the figures.
+	HostStatus     string `json:"host_status"`
+	HostStopReason string `json:"host_stop_reason"`
+	// Objective is the co-design objective in codesign's flag syntax,
+	// weights then normalisers, e.g. "accuracy=0.5,latency=0.2 /
+	// latency=1000".
+	Objective string   `json:"objective"`
+	Notes     []string `json:"notes"`
+
+	objective codesign.Objective
 }
 
 // TargetSummary is one target with its measurement count and the
@@ -58,13 +71,17 @@ type BestPair struct {
 	Predicted    map[codesign.Measure]codesign.Estimate `json:"predicted"`
 }
 
-func (d *Demo) summarise(ctx context.Context, data codesign.Data, fits []view.Fit, rep *codesign.Report, jobsDone int, reportPath string) (*Summary, error) {
+func (d *Demo) summarise(ctx context.Context, data codesign.Data, fits []view.Fit, rep *codesign.Report, host profileOutcome, reportPath string) (*Summary, error) {
 	counts, err := d.collector.Store().Targets(ctx)
 	if err != nil {
 		return nil, err
 	}
 	provenance := map[string]map[measure.Provenance]bool{}
-	s := &Summary{Report: reportPath, HostTarget: d.HostTarget().Key(), JobsDone: jobsDone, Notes: []string{}}
+	s := &Summary{
+		Report: reportPath, HostTarget: d.HostTarget().Key(), JobsDone: host.jobsDone,
+		HostStatus: string(host.status), HostStopReason: host.reason,
+		Objective: rep.Objective.String(), objective: rep.Objective, Notes: []string{},
+	}
 	for _, m := range data.Measurements {
 		k := m.Target.Key()
 		if provenance[k] == nil {
@@ -124,6 +141,12 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(&b, "This host: %d profiling jobs returned a measurement (target %s).\n", s.JobsDone, s.HostTarget)
+	if s.HostStopReason != "" {
+		fmt.Fprintf(&b, "Profiling stopped (%s): %s.\n", s.HostStatus, s.HostStopReason)
+	}
+	if terms := objectiveText(s.objective); terms != "" {
+		fmt.Fprintf(&b, "Objective, minimised: %s; set another with codesign --weights, --normalisers and --constraint.\n", terms)
+	}
 
 	if s.Best == nil {
 		b.WriteString("Best pair: none found.\n")
@@ -136,7 +159,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "Best pair (by %s, objective %.4g, lower is better): architecture %s on %s\n", p.Strategy, p.Objective, p.ArchID, name)
 		for _, m := range []codesign.Measure{codesign.Accuracy, codesign.Latency, codesign.Energy, codesign.PeakPower, codesign.Params} {
 			if e, ok := p.Predicted[m]; ok {
-				fmt.Fprintf(&b, "  %-10s %.4g ± %.2g %s\n", m, e.Mean, e.Std, m.Unit())
+				fmt.Fprintf(&b, "  %-10s %s\n", m, estimateText(m, e))
 			}
 		}
 	}
@@ -147,4 +170,33 @@ func (s *Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "Report: %s\n", s.Report)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// negligibleStd is the relative standard deviation below which a figure is
+// printed without "±": such a spread is floating-point rounding, e.g. of a
+// surrogate fitted on identical values.
+const negligibleStd = 1e-6
+
+// estimateText formats a predicted measure as "mean ± std unit", or as
+// "mean unit" when the value is exact: params is counted from the
+// architecture, and a spread below negligibleStd of the mean is rounding.
+func estimateText(m codesign.Measure, e codesign.Estimate) string {
+	if m == codesign.Params || e.Std <= negligibleStd*math.Abs(e.Mean) {
+		return fmt.Sprintf("%.4g %s", e.Mean, m.Unit())
+	}
+	return fmt.Sprintf("%.4g ± %.2g %s", e.Mean, e.Std, m.Unit())
+}
+
+// objectiveText writes o as a sum of its weighted terms, e.g.
+// "0.5·(1 − accuracy) + 0.2·latency/(1000 s/sequence)".
+func objectiveText(o codesign.Objective) string {
+	var terms []string
+	for _, m := range o.Terms() {
+		if m == codesign.Accuracy {
+			terms = append(terms, fmt.Sprintf("%g·(1 − %s)", o.Weights[m], m))
+			continue
+		}
+		terms = append(terms, fmt.Sprintf("%g·%s/(%g %s)", o.Weights[m], m, o.Normalisers[m], m.Unit()))
+	}
+	return strings.Join(terms, " + ")
 }
