@@ -32,23 +32,26 @@ server on a free loopback port, and an agent for this host that takes jobs
 and sends results over NATS like a deployed one (builtin runner, the best
 available power meter). Published measurements given with --import are
 loaded first through the collector's import path. An active-learning
-campaign then profiles --budget architectures on this host, surrogates are
+campaign then profiles up to --budget architectures on this host (it stops
+early when its test error converges, and says so), surrogates are
 fitted per target, and the co-design search (BOSHCODE with random and
 evolution baselines, on the surrogates) looks for the best
 architecture × target pair over every known target. A summary is printed,
 an HTML report is written into the data directory, and the dashboard is
 served at --http under /dashboard/ until SIGINT or SIGTERM, unless
---exit-when-done is given.`)
+--exit-when-done is given. The data directory is kept after the demo ends;
+delete it when done. An interruption before the report exits with status
+130.`)
 	var imports repeated
 	fs.Var(&imports, "import", "published measurement `FILE` to load first, repeatable")
-	budget := fs.Int("budget", demo.DefaultBudget, fmt.Sprintf("architectures to profile on this host (at least %d)", demo.MinBudget))
+	budget := fs.Int("budget", demo.DefaultBudget, fmt.Sprintf("profile up to `N` architectures on this host (at least %d); the campaign may stop earlier when it converges", demo.MinBudget))
 	seqLen := fs.Int("seq", demo.DefaultSeqLen, "tokens per sequence of the host's jobs (1 to 512)")
 	codesignBudget := fs.Int("codesign-budget", demo.DefaultCodesignBudget, "co-design evaluations per search strategy")
 	seed := fs.Uint64("seed", 1, "random seed of the campaign and the search")
 	dataDir := fs.String("data-dir", "", "`directory` of the store, NATS data and report; default: a new directory under the user cache directory")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "API and dashboard address, `host:port`; a free port is used when it is taken")
 	exitWhenDone := fs.Bool("exit-when-done", false, "exit after writing the report instead of serving the dashboard")
-	asJSON := fs.Bool("json", false, "print the summary as one JSON object (keys targets, best, estimated, report) on the last line of stdout")
+	asJSON := fs.Bool("json", false, "print the summary as one JSON object on the last line of stdout, with keys targets, best, estimated, report, host_target, jobs_done, host_status, host_stop_reason, objective and notes")
 	idleW := fs.Float64("estimate-idle-w", demo.DefaultEstimateIdleW, "estimate meter: host power at 0% CPU, in `watts`, used when no power sensor exists")
 	maxW := fs.Float64("estimate-max-w", demo.DefaultEstimateMaxW, "estimate meter: host power at 100% CPU, in `watts`")
 	logLevel := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
@@ -92,10 +95,12 @@ served at --http under /dashboard/ until SIGINT or SIGTERM, unless
 	if err != nil {
 		return err
 	}
+	keptNote := ""
 	if *dataDir == "" {
 		if *dataDir, err = newDemoDir(); err != nil {
 			return err
 		}
+		keptNote = "; delete it when done"
 	}
 	fmt.Fprintf(env.Stderr, "demo data directory: %s\n", *dataDir)
 
@@ -125,11 +130,24 @@ served at --http under /dashboard/ until SIGINT or SIGTERM, unless
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	stopErr := d.Stop(stopCtx)
-	if runErr != nil && !(errors.Is(runErr, context.Canceled) && ctx.Err() != nil) {
+	// A run that failed after SIGINT or SIGTERM failed because of it, whatever
+	// error text the cancelled step chose.
+	interrupted := runErr != nil && ctx.Err() != nil
+	switch {
+	case interrupted:
+		return &cli.ExitError{Code: exitInterrupted, Message: fmt.Sprintf("interrupted before the report; data kept in %s%s", *dataDir, keptNote)}
+	case runErr != nil:
 		return runErr
+	case stopErr != nil:
+		return stopErr
 	}
-	return stopErr
+	fmt.Fprintf(env.Stderr, "data kept in %s%s\n", *dataDir, keptNote)
+	return nil
 }
+
+// exitInterrupted is the exit status of a demo stopped by SIGINT or SIGTERM
+// before its report: 128 + 2, the shell convention for a SIGINT.
+const exitInterrupted = 130
 
 func printDemoSummary(env cli.Env, s *demo.Summary, asJSON bool) error {
 	if !asJSON {

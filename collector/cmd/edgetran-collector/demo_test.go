@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,7 +54,8 @@ func TestDemoEndToEndWithImport(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &raw); err != nil {
 		t.Fatalf("last stdout line is not a JSON object: %v\n%s", err, stdout)
 	}
-	for _, key := range []string{"targets", "best", "estimated", "report"} {
+	// Every key the --json help lists.
+	for _, key := range []string{"targets", "best", "estimated", "report", "host_target", "jobs_done", "host_status", "host_stop_reason", "objective", "notes"} {
 		if _, ok := raw[key]; !ok {
 			t.Errorf("JSON line lacks key %q", key)
 		}
@@ -98,7 +101,64 @@ func TestDemoEndToEndWithImport(t *testing.T) {
 		t.Errorf("report %s is not in the data directory %s", got.Report, dir)
 	}
 
+	if !strings.Contains(stderr, "Profiling stopped (") {
+		t.Errorf("summary does not say why profiling stopped:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "Objective, minimised: 0.5·(1 − accuracy)") {
+		t.Errorf("summary does not state the objective:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "data kept in "+dir) {
+		t.Errorf("stderr does not name the kept data directory %s:\n%s", dir, stderr)
+	}
+
 	checkDemoStore(t, filepath.Join(dir, "collector.db"), got.HostTarget, total, got.JobsDone)
+}
+
+func TestDemoInterruptExits130(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a demo process and interrupts it while it profiles")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(collectorBinary(t), "demo", "--exit-when-done", "--budget", "6", "--seq", "16",
+		"--data-dir", dir, "--http", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+
+	// The dashboard line comes after the agent starts and before the
+	// campaign, so a SIGINT sent then lands during profiling.
+	var output strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		output.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "dashboard: ") {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	output.Write(rest)
+	cmd.Wait()
+
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit status %d, want 130; stderr:\n%s", code, output.String())
+	}
+	want := "interrupted before the report; data kept in " + dir
+	if !strings.Contains(output.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, output.String())
+	}
 }
 
 // checkDemoStore checks that the store holds exactly the reported number
