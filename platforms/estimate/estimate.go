@@ -52,6 +52,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// minWindow is the shortest span of CPU times that Read turns into a new
+// value. /proc/stat advances in 10 ms ticks per core, so a window of one or
+// two ticks swings the estimate between idle and maximum power. It is below
+// Info.MinInterval (50 ms) so that a sampler at MinInterval whose timer
+// fires a little early still gets a new value from every read.
+const minWindow = 40 * time.Millisecond
+
 // cpuTimes are cumulative busy and total CPU time in any one unit.
 type cpuTimes struct{ busy, total float64 }
 
@@ -64,6 +71,7 @@ type Meter struct {
 
 	mu    sync.Mutex
 	prev  cpuTimes
+	prevT time.Time // when prev was read
 	have  bool
 	lastW float64
 	lastT time.Time
@@ -105,7 +113,7 @@ func New(deps meter.Deps, cfg Config) (*Meter, error) {
 		m.Close()
 		return nil, fmt.Errorf("estimate: %w: %w", meter.ErrNotSupported, err)
 	}
-	m.prev, m.have = t, true
+	m.prev, m.prevT, m.have = t, deps.Now(), true
 	m.lastW = math.NaN() // and a zero lastT: no value until a tick passes
 
 	return m, nil
@@ -115,13 +123,19 @@ func New(deps meter.Deps, cfg Config) (*Meter, error) {
 func (m *Meter) Info() meter.Info { return m.info }
 
 // Read fills s with the estimated power over the time since the previous
-// Read. When no CPU tick passed it returns the previous reading with its
-// previous time (the zero time before the first tick), which a sampler
-// treats as no new value.
+// new value. When less than minWindow has passed or no CPU tick passed, it
+// returns the previous reading with its previous time (the zero time before
+// the first value), which a sampler treats as no new value.
 func (m *Meter) Read(ctx context.Context, s *meter.Sample) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s.Reset(1, false)
+	s.Time = m.lastT
+	s.PowerW[0] = m.lastW
+	now := m.deps.Now()
+	if now.Sub(m.prevT) < minWindow {
+		return nil
+	}
 	t, err := m.times(ctx)
 	if err != nil {
 		return fmt.Errorf("estimate: %w", err)
@@ -131,8 +145,8 @@ func (m *Meter) Read(ctx context.Context, s *meter.Sample) error {
 		util := (t.busy - m.prev.busy) / dTotal
 		util = min(max(util, 0), 1)
 		m.lastW = m.cfg.IdleW + (m.cfg.MaxW-m.cfg.IdleW)*util
-		m.lastT = m.deps.Now()
-		m.prev = t
+		m.lastT = now
+		m.prev, m.prevT = t, now
 	}
 	s.Time = m.lastT
 	s.PowerW[0] = m.lastW

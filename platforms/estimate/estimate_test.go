@@ -72,11 +72,59 @@ func TestEstimateFollowsUtilisation(t *testing.T) {
 	}
 	// 300 busy of 400 ticks: 75% of the way from 4 W to 8 W.
 	fixture.Write(t, root, "stat", "cpu  400 0 0 200 0 0 0 0 0 0")
+	now = now.Add(50 * time.Millisecond)
 	if err := m.Read(context.Background(), &s); err != nil {
 		t.Fatal(err)
 	}
 	if s.PowerW[0] != 7 || !s.Time.Equal(now) {
 		t.Errorf("power = %v W at %v, want 7 W at %v", s.PowerW[0], s.Time, now)
+	}
+}
+
+func TestEstimateSkipsShortWindows(t *testing.T) {
+	root := fixture.Unpack(t, "testdata/proc-stat-4cpu.txtar")
+	fixture.Write(t, root, "stat", "cpu  100 0 0 100 0 0 0 0 0 0")
+	start := time.Unix(100, 0)
+	now := start
+	deps := meter.NewDeps(root, root, nil)
+	deps.Now = func() time.Time { return now }
+	m, err := New(deps, Config{IdleW: 4, MaxW: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var s meter.Sample
+
+	// 10 ms later the CPU was fully busy for one tick: too short a window
+	// to turn into a value, so the read has none.
+	fixture.Write(t, root, "stat", "cpu  101 0 0 100 0 0 0 0 0 0")
+	now = start.Add(10 * time.Millisecond)
+	if err := m.Read(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Time.IsZero() {
+		t.Errorf("read after 10 ms = %v W at %v, want no value", s.PowerW[0], s.Time)
+	}
+
+	// At 50 ms the window covers 1 busy of 4 ticks: 25% from 4 W to 8 W.
+	fixture.Write(t, root, "stat", "cpu  101 0 0 103 0 0 0 0 0 0")
+	now = start.Add(50 * time.Millisecond)
+	if err := m.Read(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.PowerW[0] != 5 || !s.Time.Equal(now) {
+		t.Errorf("read after 50 ms = %v W at %v, want 5 W at %v", s.PowerW[0], s.Time, now)
+	}
+
+	// 10 ms after that value the read repeats it with its time.
+	fixture.Write(t, root, "stat", "cpu  200 0 0 103 0 0 0 0 0 0")
+	at := now
+	now = now.Add(10 * time.Millisecond)
+	if err := m.Read(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.PowerW[0] != 5 || !s.Time.Equal(at) {
+		t.Errorf("read 10 ms after a value = %v W at %v, want the previous 5 W at %v", s.PowerW[0], s.Time, at)
 	}
 }
 

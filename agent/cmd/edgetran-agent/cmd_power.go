@@ -111,16 +111,18 @@ func number(v float64) *float64 {
 }
 
 func runPower(ctx context.Context, env cli.Env, args []string) error {
-	fs := cli.NewFlagSet(env, "power", "power [--meter NAME] [--interval 10ms] [--duration 5s] [--json]", `
+	fs := cli.NewFlagSet(env, "power", "power [--meter NAME] [--interval D] [--duration 5s] [--json]", `
 Read a power meter at a fixed interval, print the readings as they come and
 a summary of the whole window at the end: energy, peak and mean power,
 achieved sampling rate and the meter used. Without --meter the first
 available meter in priority order is used (`+strings.Join(detect.Names(), ", ")+`).
-Estimated readings are labelled as estimates. SIGINT ends the window early.`)
+Each text line is the mean, minimum and maximum of the samples since the
+previous line; --json prints every sample. Estimated readings are labelled
+as estimates. SIGINT ends the window early.`)
 	var mf meterFlags
 	mf.register(fs)
 	name := fs.String("meter", "auto", "meter `name`, or auto for the first available")
-	interval := fs.Duration("interval", 10*time.Millisecond, "sampling `interval`")
+	interval := fs.Duration("interval", 0, "sampling `interval` (default: the meter's minimum interval, e.g. 50ms for estimate, 1ms for rapl)")
 	duration := fs.Duration("duration", 5*time.Second, "window `length`")
 	asJSON := fs.Bool("json", false, "print one JSON object per sample and a final summary object")
 	if err := cli.Parse(fs, args); err != nil {
@@ -129,20 +131,35 @@ Estimated readings are labelled as estimates. SIGINT ends the window early.`)
 	if fs.NArg() > 0 {
 		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if *interval <= 0 || *duration <= 0 {
-		return cli.Usagef("--interval %v and --duration %v must both be positive", *interval, *duration)
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "interval" })
+	if *duration <= 0 {
+		return cli.Usagef("--duration %v must be positive", *duration)
 	}
-	if *duration / *interval > 10_000_000 {
-		return cli.Usagef("--duration %v at --interval %v is more than 10 million samples: use a longer interval", *duration, *interval)
+	if explicit {
+		if *interval <= 0 {
+			return cli.Usagef("--interval %v must be positive", *interval)
+		}
+		if err := checkSampleCount(*duration, *interval); err != nil {
+			return err
+		}
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
+	// Without --interval, streaming meters (nvidia-smi, tegrastats) start at
+	// their own default period and the sampler follows their MinInterval.
 	m, err := openPowerMeter(ctx, *name, mf.options(logger, *interval))
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	info := m.Info()
+	if !explicit {
+		*interval = info.MinInterval
+		if err := checkSampleCount(*duration, *interval); err != nil {
+			return err
+		}
+	}
 	if *interval < info.MinInterval {
 		logger.Warn("interval shorter than the meter updates; repeated readings are dropped",
 			"meter", info.Name, "interval", *interval, "min_interval", info.MinInterval)
@@ -157,10 +174,14 @@ Estimated readings are labelled as estimates. SIGINT ends the window early.`)
 	runCtx, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
 	start := time.Now()
+	live := &livePrinter{w: env.Stdout, s: sampler, start: start, last: start, asJSON: *asJSON, estimated: info.Estimated}
 	sampler.Start(runCtx)
-	printLive(runCtx, env.Stdout, sampler, start, *asJSON, info.Estimated)
+	live.run(runCtx)
 	sampler.Stop()
 	end := time.Now()
+	// After Stop no sample can arrive, so the lines printed and the summary
+	// cover the same samples.
+	live.flush()
 
 	sum, werr := sampler.Window(start, end)
 	if err := printSummary(env.Stdout, info, sum, end.Sub(start), *asJSON); err != nil {
@@ -171,6 +192,15 @@ Estimated readings are labelled as estimates. SIGINT ends the window early.`)
 			return fmt.Errorf("%w (the meter failed %d of %d reads, last: %v)", werr, failures, reads, last)
 		}
 		return werr
+	}
+	return nil
+}
+
+// checkSampleCount rejects a window of more than 10 million samples, which
+// would take the ring buffer past 480 MB.
+func checkSampleCount(duration, interval time.Duration) error {
+	if duration/interval > 10_000_000 {
+		return cli.Usagef("--duration %v at --interval %v is more than 10 million samples: use a longer interval", duration, interval)
 	}
 	return nil
 }
@@ -187,42 +217,88 @@ func openPowerMeter(ctx context.Context, name string, o detect.Options) (meter.M
 	return m, err
 }
 
-// printLive prints new samples until ctx ends: every sample with --json,
-// else the latest reading about four times a second.
-func printLive(ctx context.Context, w io.Writer, s *meter.Sampler, start time.Time, asJSON, estimated bool) {
+// livePrinter prints the samples stored since its previous flush: every
+// sample with --json, else one line with their mean, minimum and maximum,
+// so the summary's peak always shows up in some line.
+type livePrinter struct {
+	w         io.Writer
+	s         *meter.Sampler
+	start     time.Time
+	last      time.Time // time of the latest printed sample
+	asJSON    bool
+	estimated bool
+	points    []meter.Point
+}
+
+// run flushes about four times a second (ten with --json) until ctx ends.
+func (p *livePrinter) run(ctx context.Context) {
 	tick := 250 * time.Millisecond
-	if asJSON {
+	if p.asJSON {
 		tick = 100 * time.Millisecond
 	}
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
-	enc := json.NewEncoder(w)
-	last := start
-	var points []meter.Point
-	flush := func() {
-		points = s.Since(points[:0], last)
-		if len(points) == 0 {
-			return
-		}
-		last = points[len(points)-1].Time
-		if !asJSON {
-			p := points[len(points)-1]
-			fmt.Fprintf(w, "%8.2fs  %s\n", p.Time.Sub(start).Seconds(), formatWatts(p.PowerW, estimated))
-			return
-		}
-		for _, p := range points {
-			_ = enc.Encode(sampleLine{Type: "sample", TS: p.Time.Sub(start).Seconds(), PowerW: number(p.PowerW), Failed: p.Failed})
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
-			flush()
 			return
 		case <-ticker.C:
-			flush()
+			p.flush()
 		}
 	}
+}
+
+func (p *livePrinter) flush() {
+	p.points = p.s.Since(p.points[:0], p.last)
+	if len(p.points) == 0 {
+		return
+	}
+	p.last = p.points[len(p.points)-1].Time
+	if p.asJSON {
+		enc := json.NewEncoder(p.w)
+		for _, pt := range p.points {
+			_ = enc.Encode(sampleLine{Type: "sample", TS: pt.Time.Sub(p.start).Seconds(), PowerW: number(pt.PowerW), Failed: pt.Failed})
+		}
+		return
+	}
+	fmt.Fprintf(p.w, "%8.2fs  %s\n", p.last.Sub(p.start).Seconds(), describePoints(p.points, p.estimated))
+}
+
+// describePoints returns "MEAN W mean of N samples, range MIN–MAX W" for
+// one text line; samples without power count in N but not in the figures.
+func describePoints(points []meter.Point, estimated bool) string {
+	var sum, lo, hi float64
+	valid, failed := 0, 0
+	for _, pt := range points {
+		if pt.Failed {
+			failed++
+		}
+		if math.IsNaN(pt.PowerW) {
+			continue
+		}
+		if valid == 0 || pt.PowerW < lo {
+			lo = pt.PowerW
+		}
+		if valid == 0 || pt.PowerW > hi {
+			hi = pt.PowerW
+		}
+		sum += pt.PowerW
+		valid++
+	}
+	count := fmt.Sprintf("%d samples", len(points))
+	if len(points) == 1 {
+		count = "1 sample"
+	}
+	if failed > 0 {
+		count += fmt.Sprintf(", %d failed", failed)
+	}
+	if valid == 0 {
+		return "no reading, " + count
+	}
+	if len(points) == 1 {
+		return fmt.Sprintf("%s, %s", formatWatts(sum, estimated), count)
+	}
+	return fmt.Sprintf("%s mean of %s, range %.3f–%.3f W", formatWatts(sum/float64(valid), estimated), count, lo, hi)
 }
 
 func printSummary(w io.Writer, info meter.Info, sum meter.Summary, d time.Duration, asJSON bool) error {

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -194,5 +196,129 @@ func TestPowerHwmonScaleFlag(t *testing.T) {
 	var usage *cli.UsageError
 	if !errorsAs(err, &usage) {
 		t.Errorf("malformed scale: err = %v, want a usage error", err)
+	}
+}
+
+// varyingStat writes a procfs root whose /proc/stat advances by 50 ticks
+// every 5 ms with a utilisation that cycles from 0% to 100%, so estimates
+// differ from one sample to the next. It stops when the test ends.
+func varyingStat(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	stat := filepath.Join(root, "stat")
+	if err := os.WriteFile(stat, []byte("cpu  100 0 0 100 0 0 0 0 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		busy, idle := 100, 100
+		for i := 0; ctx.Err() == nil; i++ {
+			b := i % 11 * 5
+			busy, idle = busy+b, idle+50-b
+			line := fmt.Sprintf("cpu  %d 0 0 %d 0 0 0 0 0 0\n", busy, idle)
+			if f, err := os.OpenFile(stat, os.O_WRONLY, 0); err == nil {
+				f.WriteAt([]byte(line), 0)
+				f.Close()
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return root
+}
+
+var (
+	liveLine    = regexp.MustCompile(`^\s+[0-9.]+s  ([0-9.]+) W \(estimated\)(?: mean of ([0-9]+) samples, range ([0-9.]+)–([0-9.]+) W|, 1 sample)$`)
+	peakLine    = regexp.MustCompile(`^  peak\s+([0-9.]+) W`)
+	samplesLine = regexp.MustCompile(`^  samples\s+([0-9]+) at`)
+)
+
+func TestPowerLinesAgreeWithSummary(t *testing.T) {
+	root := varyingStat(t)
+	out, stderr, err := runCmd(t, runPower, "--meter", "estimate", "--sysfs-root", root, "--procfs-root", root,
+		"--duration", "800ms")
+	if err != nil {
+		t.Fatalf("power: %v\nstderr: %s", err, stderr)
+	}
+	if strings.Contains(stderr, "interval shorter") {
+		t.Errorf("the default interval is shorter than the meter's minimum:\n%s", stderr)
+	}
+
+	var lineSamples int
+	var linePeak, summaryPeak float64
+	summarySamples := -1
+	for _, line := range strings.Split(out, "\n") {
+		if m := liveLine.FindStringSubmatch(line); m != nil {
+			n, hi := 1, m[1]
+			if m[2] != "" {
+				n, _ = strconv.Atoi(m[2])
+				hi = m[4]
+			}
+			lineSamples += n
+			w, _ := strconv.ParseFloat(hi, 64)
+			linePeak = max(linePeak, w)
+		}
+		if m := peakLine.FindStringSubmatch(line); m != nil {
+			summaryPeak, _ = strconv.ParseFloat(m[1], 64)
+		}
+		if m := samplesLine.FindStringSubmatch(line); m != nil {
+			summarySamples, _ = strconv.Atoi(m[1])
+		}
+	}
+	if lineSamples == 0 || summarySamples < 0 {
+		t.Fatalf("no live lines or no samples line in:\n%s", out)
+	}
+	if lineSamples != summarySamples {
+		t.Errorf("live lines cover %d samples, summary counts %d:\n%s", lineSamples, summarySamples, out)
+	}
+	if linePeak != summaryPeak {
+		t.Errorf("highest printed reading %.3f W, summary peak %.3f W:\n%s", linePeak, summaryPeak, out)
+	}
+}
+
+func TestPowerShortIntervalKeepsDistinctSamples(t *testing.T) {
+	root := varyingStat(t)
+	out, stderr, err := runCmd(t, runPower, "--meter", "estimate", "--sysfs-root", root, "--procfs-root", root,
+		"--interval", "10ms", "--duration", "500ms", "--json")
+	if err != nil {
+		t.Fatalf("power: %v\nstderr: %s", err, stderr)
+	}
+	if !strings.Contains(stderr, "interval shorter") {
+		t.Errorf("no warning for a 10ms interval below the 50ms minimum:\n%s", stderr)
+	}
+
+	var times []float64
+	var summary summaryLine
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var line summaryLine
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("line %q is not JSON: %v", sc.Text(), err)
+		}
+		if line.Type == "summary" {
+			summary = line
+			continue
+		}
+		var sample sampleLine
+		if err := json.Unmarshal(sc.Bytes(), &sample); err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, sample.TS)
+	}
+	if summary.Samples != len(times) {
+		t.Errorf("summary counts %d samples, %d were printed", summary.Samples, len(times))
+	}
+	// The estimate meter turns at least 40 ms of CPU time into a value, so
+	// samples read every 10 ms are repeats except about one in four.
+	for i := 1; i < len(times); i++ {
+		if gap := times[i] - times[i-1]; gap < 0.040 {
+			t.Errorf("samples %d and %d are %.1f ms apart, want at least 40 ms", i-1, i, gap*1000)
+		}
+	}
+	if summary.RateHz > 25.0001 {
+		t.Errorf("achieved rate %.1f Hz, want at most 25 Hz for samples 40 ms apart", summary.RateHz)
 	}
 }
