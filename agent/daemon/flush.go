@@ -29,6 +29,11 @@ func (d *Daemon) flushLoop(ctx context.Context) {
 			}
 		}
 		if err := d.flushOutbox(ctx); err != nil {
+			if ctx.Err() != nil {
+				// Shutting down: Run makes one last flush with its own
+				// deadline and reports what stays in the outbox.
+				return
+			}
 			d.warn.Warn("flush", "results not acknowledged yet; will retry", "outbox", d.outbox.Len(), "err", err)
 		} else {
 			d.warn.Reset("flush")
