@@ -27,6 +27,7 @@ import (
 	"github.com/edgetran/edgetran/collector/service"
 	"github.com/edgetran/edgetran/collector/surrogate"
 	"github.com/edgetran/edgetran/collector/view"
+	"github.com/edgetran/edgetran/platforms/estimate"
 	"github.com/edgetran/edgetran/shared/measure"
 )
 
@@ -49,10 +50,10 @@ const (
 	DefaultCodesignBudget = 64
 	// DefaultEstimateIdleW and DefaultEstimateMaxW are the wattages of the
 	// CPU-utilisation power model used when this host has no power sensor.
-	// They are the agent bench command's defaults, not a property of this
-	// host, so every such figure is labelled estimated.
-	DefaultEstimateIdleW = 10
-	DefaultEstimateMaxW  = 65
+	// They are the estimate meter's defaults, not a property of this host,
+	// so every such figure is labelled estimated.
+	DefaultEstimateIdleW = estimate.DefaultIdleW
+	DefaultEstimateMaxW  = estimate.DefaultMaxW
 	// DashboardPrefix is the path the dashboard is served under.
 	DashboardPrefix = "/dashboard"
 )
