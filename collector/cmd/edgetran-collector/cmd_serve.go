@@ -44,6 +44,7 @@ needs device credentials (auth.devices, see "devices add").`)
 	ingestBatch := fs.Int("ingest-batch", 0, "maximum results per store transaction (default 1000)")
 	ackWait := fs.Duration("ack-wait", 0, "time after which an unacknowledged result is delivered again (default 30s)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	parityEvery := fs.Duration("dashboard-refresh", 5*time.Minute, "how often the dashboard's surrogate parity plots are re-fitted when measurements changed; 0 turns them off")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -91,9 +92,12 @@ needs device credentials (auth.devices, see "devices add").`)
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
-	// The dashboard shows devices, targets and measurements from the store;
-	// surrogate and co-design pages stay empty until something fills them.
-	dash, err := dashboard.New(view.NewFunc(c.Store), dashboard.Options{Prefix: "/dashboard", Logger: logger})
+	// The dashboard shows devices, targets and measurements from the store
+	// and cross-validated parity plots refreshed in the background; the
+	// co-design page stays empty, because searches run from the codesign
+	// command, not inside serve.
+	src := view.NewFunc(c.Store)
+	dash, err := dashboard.New(src, dashboard.Options{Prefix: "/dashboard", Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -102,6 +106,9 @@ needs device credentials (auth.devices, see "devices add").`)
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "API on http://%s, dashboard on http://%s/dashboard/, NATS at %s\n", c.HTTPAddr(), c.HTTPAddr(), c.NATSURL())
+	if *parityEvery > 0 {
+		go refreshParity(ctx, c.Store(), src, *parityEvery, logger.With("component", "dashboard"))
+	}
 
 	<-ctx.Done()
 	logger.Info("shutting down")
