@@ -113,6 +113,14 @@ func (c Config) Defaults() Config {
 	return c
 }
 
+// Upper bounds of a configuration. They keep a request from asking for
+// samples too large to allocate: MaxMeasurements caps initial, test_size,
+// batch, budget and patience, MaxCandidates the candidates per round.
+const (
+	MaxMeasurements = 10_000
+	MaxCandidates   = 100_000
+)
+
 // Validate checks a defaulted configuration.
 func (c Config) Validate() error {
 	var errs []error
@@ -127,15 +135,23 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("strategy %q: want uncertainty or random", c.Strategy))
 	}
-	for name, v := range map[string]int{"initial": c.Initial, "test_size": c.TestSize, "batch": c.Batch, "patience": c.Patience, "candidates": c.Candidates} {
-		if v < 1 {
-			errs = append(errs, fmt.Errorf("%s = %d: must be at least 1", name, v))
+	for _, f := range []struct {
+		name     string
+		v, limit int
+	}{
+		{"initial", c.Initial, MaxMeasurements}, {"test_size", c.TestSize, MaxMeasurements},
+		{"batch", c.Batch, MaxMeasurements}, {"budget", c.Budget, MaxMeasurements},
+		{"patience", c.Patience, MaxMeasurements}, {"candidates", c.Candidates, MaxCandidates},
+	} {
+		if f.v < 1 || f.v > f.limit {
+			errs = append(errs, fmt.Errorf("%s = %d: must be between 1 and %d", f.name, f.v, f.limit))
 		}
 	}
 	if c.Initial < 2 {
 		errs = append(errs, fmt.Errorf("initial = %d: a surrogate needs at least 2 training records", c.Initial))
 	}
-	if c.Budget < c.Initial+c.TestSize {
+	// Both sizes are bounded above, so their sum cannot overflow here.
+	if c.Initial <= MaxMeasurements && c.TestSize <= MaxMeasurements && c.Budget < c.Initial+c.TestSize {
 		errs = append(errs, fmt.Errorf("budget = %d: must cover the initial sample and the test sample (%d + %d)", c.Budget, c.Initial, c.TestSize))
 	}
 	if !(c.Threshold > 0) {

@@ -121,6 +121,17 @@ func (m *Manager) Resume(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
+		// A state stored by an older build may hold a configuration this
+		// build refuses; running it could crash the collector at every
+		// start-up, so it is marked failed instead.
+		if err := st.Config.Validate(); err != nil {
+			st.stop(Failed, fmt.Sprintf("stored configuration is invalid: %v", err))
+			m.log.Error("campaign not resumed", "campaign", st.ID, "err", err)
+			if err := m.save(ctx, st); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		target, err := measure.ParseTargetKey(st.TargetKey)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("campaign %s: %w", st.ID, err))
@@ -209,19 +220,34 @@ func (m *Manager) launch(st *State, target measure.Target) error {
 				m.log.Info("campaign round", "campaign", s.ID, "round", r.Round, "measured", r.Measured, "budget", s.Config.Budget, "nmse", r.NMSE)
 			},
 		}
-		err := Run(ctx, st, live, space, hooks)
+		err := runSafely(ctx, st, live, space, hooks)
 		switch {
 		case err == nil:
 			m.log.Info("campaign finished", "campaign", st.ID, "status", st.Status, "reason", st.Reason, "measured", st.Measured())
 		case ctx.Err() != nil:
 			m.log.Info("campaign paused", "campaign", st.ID, "measured", st.Measured())
 		default:
-			// The state stays "running" in the store so Resume retries it
-			// after a restart; the error is only logged.
+			// Resume would hit the same error again, so the campaign is
+			// stored as failed with the error as its reason.
 			m.log.Error("campaign stopped by an error", "campaign", st.ID, "err", err)
+			st.stop(Failed, err.Error())
+			if err := m.save(context.Background(), st); err != nil {
+				m.log.Error("campaign failure not stored", "campaign", st.ID, "err", err)
+			}
 		}
 	}()
 	return nil
+}
+
+// runSafely runs the campaign and turns a panic into an error, so that one
+// campaign cannot take the whole collector down.
+func runSafely(ctx context.Context, st *State, ev Evaluator, space *arch.Space, hooks Hooks) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("campaign %s crashed: %v", st.ID, p)
+		}
+	}()
+	return Run(ctx, st, ev, space, hooks)
 }
 
 // space returns the design space of st's candidates: the manager's space,

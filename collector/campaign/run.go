@@ -22,6 +22,10 @@ const (
 	Converged Status = "converged" // the stopping rule held for the patience window
 	Budget    Status = "budget"    // the measurement budget is spent
 	Exhausted Status = "exhausted" // no unmeasured candidate is left
+	// Failed means the campaign cannot go on: its stored configuration no
+	// longer validates, or its run hit an error it cannot recover from.
+	// Reason holds the error; Resume does not restart it.
+	Failed Status = "failed"
 )
 
 // Sample is one measured architecture.
