@@ -85,12 +85,12 @@ func importRecords(t *testing.T, client *api.Client, n, m int) api.ImportReport 
 func TestImportReportsRejectedRecords(t *testing.T) {
 	_, base := startCollector(t, "")
 	client, _ := api.NewClient(base, "")
-	bad := storetest.Measurement("bad#1", "dev1", 0)
+	bad := storetest.Measurement("bad-1", "dev1", 0)
 	bad.ArchID = "not-the-id"
 	badDevice := storetest.Measurement("bad#2", "dev1", 0)
 	badDevice.Target.Device = "has.dot"
 	req := api.ImportRequest{
-		Measurements: []measure.Measurement{storetest.Measurement("ok#1", "dev1", 0), bad, badDevice},
+		Measurements: []measure.Measurement{storetest.Measurement("ok-1", "dev1", 0), bad, badDevice},
 		Accuracy:     []measure.Accuracy{{ArchID: "a1", GLUE: measure.Float(0.7), Source: "test"}},
 	}
 	rep, err := client.Import(context.Background(), req)
@@ -100,8 +100,8 @@ func TestImportReportsRejectedRecords(t *testing.T) {
 	if rep.Stored != 1 || len(rep.Rejected) != 2 || rep.AccuracyStored != 1 {
 		t.Fatalf("report = %+v, want 1 stored, 2 rejected, 1 accuracy record", rep)
 	}
-	if rep.Rejected[0].ID != "bad#1" || !strings.Contains(rep.Rejected[0].Reason, "arch_id") {
-		t.Errorf("first rejection = %+v, want bad#1 naming arch_id", rep.Rejected[0])
+	if rep.Rejected[0].ID != "bad-1" || !strings.Contains(rep.Rejected[0].Reason, "arch_id") {
+		t.Errorf("first rejection = %+v, want bad-1 naming arch_id", rep.Rejected[0])
 	}
 }
 
@@ -161,7 +161,7 @@ func TestMeasurementsFilterPageAndExport(t *testing.T) {
 func TestEmptyCSVCellsForUnknownFigures(t *testing.T) {
 	_, base := startCollector(t, "")
 	client, _ := api.NewClient(base, "")
-	m := storetest.Measurement("noenergy#1", "dev1", 0)
+	m := storetest.Measurement("noenergy-1", "dev1", 0)
 	m.EnergyPerSeqJ, m.PeakPowerW, m.Power = nil, nil, nil
 	if _, err := client.Import(context.Background(), api.ImportRequest{Measurements: []measure.Measurement{m}}); err != nil {
 		t.Fatal(err)

@@ -4,13 +4,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/edgetran/edgetran/shared/arch"
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
+// jobResultID matches the ids wire.ResultID gives: "<job>#<attempt>".
+var jobResultID = regexp.MustCompile(`#[0-9]+$`)
+
 // Check decodes a result message received on subject and validates it. The
-// device in the subject and in the result must agree. A measurement must
+// device in the subject and in the result must agree. A job's result must
+// carry the id wire.ResultID gives its job and attempt; a result without a
+// job must not use an id of that form. A measurement must
 // pass measure.Measurement.Validate, carry the result's id and hold a valid
 // architecture of space whose id matches arch_id. An error result must name
 // its job and error. Each failure is an error naming the field, and the
@@ -30,6 +36,14 @@ func Check(subject string, data []byte, space *arch.Space) (wire.Result, error) 
 	}
 	if r.Device != device {
 		errs = append(errs, fmt.Errorf("result device %q differs from subject device %q", r.Device, device))
+	}
+	// A job's result id is fixed by the job and attempt, so one device can
+	// neither take another job's id nor reserve an id ahead of its job.
+	switch {
+	case r.JobID != "" && r.ID != wire.ResultID(r.JobID, r.Attempt):
+		errs = append(errs, fmt.Errorf("result id %q of job %q attempt %d: want %q", r.ID, r.JobID, r.Attempt, wire.ResultID(r.JobID, r.Attempt)))
+	case r.JobID == "" && jobResultID.MatchString(r.ID):
+		errs = append(errs, fmt.Errorf("result id %q has the form of a job's result id but names no job_id: set job_id and attempt, or use another id", r.ID))
 	}
 	switch r.Kind {
 	case wire.ResultMeasurement:

@@ -14,6 +14,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -192,6 +193,12 @@ func (in *Ingest) process(ctx context.Context, items []item) {
 	err := in.store.Update(ctx, func(tx store.Tx) error {
 		for i := range items {
 			it := &items[i]
+			if it.reject == nil {
+				var err error
+				if it.reject, err = in.checkJob(tx, it.result); err != nil {
+					return err
+				}
+			}
 			if it.reject != nil {
 				d := store.DeadLetter{
 					Subject: it.msg.Subject(), MsgID: it.msg.Headers().Get(nats.MsgIdHdr),
@@ -231,11 +238,37 @@ func (in *Ingest) process(ctx context.Context, items []item) {
 	in.notify(items)
 }
 
+// checkJob returns why a job's result does not belong to the job it names:
+// the job runs on another device or measures another architecture. A
+// result naming an unknown job is accepted, since the job may have been
+// removed. err is a store failure.
+func (in *Ingest) checkJob(tx store.Tx, r wire.Result) (reject, err error) {
+	if r.JobID == "" {
+		return nil, nil
+	}
+	job, err := tx.Job(r.JobID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if job.Job.Device != r.Device {
+		return fmt.Errorf("result from device %q names job %q of device %q", r.Device, r.JobID, job.Job.Device), nil
+	}
+	if m := r.Measurement; m != nil && in.space.Validate(job.Job.Arch) == nil {
+		if want := in.space.ID(job.Job.Arch); m.ArchID != want {
+			return fmt.Errorf("measurement arch_id %q differs from job %q's architecture %q", m.ArchID, r.JobID, want), nil
+		}
+	}
+	return nil, nil
+}
+
 // apply writes one accepted result.
 func (in *Ingest) apply(tx store.Tx, it *item, now time.Time) error {
 	r := it.result
 	if r.Kind == wire.ResultError {
-		_, err := tx.FinishJob(r.JobID, store.JobFailed, r.ID, r.Error.Code+": "+r.Error.Message, now)
+		_, err := tx.FinishJob(r.JobID, r.Device, store.JobFailed, r.ID, r.Error.Code+": "+r.Error.Message, now)
 		return err
 	}
 	inserted, err := tx.InsertMeasurement(*r.Measurement)
@@ -244,7 +277,7 @@ func (in *Ingest) apply(tx store.Tx, it *item, now time.Time) error {
 	}
 	it.inserted = inserted
 	if r.JobID != "" {
-		_, err = tx.FinishJob(r.JobID, store.JobDone, r.ID, "", now)
+		_, err = tx.FinishJob(r.JobID, r.Device, store.JobDone, r.ID, "", now)
 	}
 	return err
 }

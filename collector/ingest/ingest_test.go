@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,9 +90,16 @@ func (r *rig) publishResult(t *testing.T, res wire.Result) {
 	r.publish(t, res.Device, res.ID, data)
 }
 
+// measurementResult returns a result as an agent sends it; an id of the
+// form "<job>#<attempt>" names its job and attempt, as wire.ResultID gives.
 func measurementResult(id, device string, n int) wire.Result {
 	m := storetest.Measurement(id, device, n)
-	return wire.Result{ID: id, Kind: wire.ResultMeasurement, Device: device, Measurement: &m, SentAt: time.Now()}
+	r := wire.Result{ID: id, Kind: wire.ResultMeasurement, Device: device, Measurement: &m, SentAt: time.Now()}
+	if job, attempt, ok := strings.Cut(id, "#"); ok {
+		r.JobID = job
+		r.Attempt, _ = strconv.Atoi(attempt)
+	}
+	return r
 }
 
 // waitFor polls cond until it holds or ten seconds pass.

@@ -113,7 +113,7 @@ func TestEmbeddedAuthDeviceOwnResultsStored(t *testing.T) {
 	js, _ := connectAs(t, c.NATSURL(), nats.Nkey(pubA, kpA.Sign), nats.CustomInboxPrefix(wire.AgentInboxPrefix(devA)))
 	ctx := context.Background()
 
-	ack, err := js.PublishMsg(ctx, resultMessage(t, devA, "a#1"))
+	ack, err := js.PublishMsg(ctx, resultMessage(t, devA, "a-1"))
 	if err != nil {
 		t.Fatalf("publish own result: %v", err)
 	}
@@ -123,7 +123,7 @@ func TestEmbeddedAuthDeviceOwnResultsStored(t *testing.T) {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		m, err := c.Store().Measurement(ctx, "a#1")
+		m, err := c.Store().Measurement(ctx, "a-1")
 		if err == nil {
 			if m.Target.Device != devA {
 				t.Errorf("stored device %q, want %s", m.Target.Device, devA)
@@ -143,7 +143,7 @@ func TestEmbeddedAuthRejectsOtherDeviceSubjects(t *testing.T) {
 	js, errs := connectAs(t, c.NATSURL(), nats.Nkey(pubA, kpA.Sign), nats.CustomInboxPrefix(wire.AgentInboxPrefix(devA)))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	_, err := js.PublishMsg(ctx, resultMessage(t, devB, "b#1"))
+	_, err := js.PublishMsg(ctx, resultMessage(t, devB, "b-1"))
 	cancel()
 	if err == nil {
 		t.Error("publishing devB's result as devA got an acknowledgement")
@@ -159,7 +159,7 @@ func TestEmbeddedAuthRejectsOtherDeviceSubjects(t *testing.T) {
 	if n := errs.permissionViolations(); n != 2 {
 		t.Errorf("server reported %d permission violations, want 2 (results and consumer)", n)
 	}
-	if _, err := c.Store().Measurement(context.Background(), "b#1"); err == nil {
+	if _, err := c.Store().Measurement(context.Background(), "b-1"); err == nil {
 		t.Error("result published on another device's subject was stored")
 	}
 }

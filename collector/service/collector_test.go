@@ -75,7 +75,7 @@ func publishResult(t *testing.T, js jetstream.JetStream, r wire.Result) {
 func TestCollectorServesIngestedResults(t *testing.T) {
 	c := startCollector(t, service.Config{})
 	js := agentJetStream(t, c.NATSURL())
-	m := storetest.Measurement("r#1", "dev1", 0)
+	m := storetest.Measurement("r-1", "dev1", 0)
 	publishResult(t, js, wire.Result{ID: m.ID, Kind: wire.ResultMeasurement, Device: "dev1", Measurement: &m})
 
 	client, err := api.NewClient("http://"+c.HTTPAddr(), "")
@@ -124,12 +124,12 @@ func TestOnMeasurementSeesNewRecords(t *testing.T) {
 	}
 	defer c.Stop(context.Background())
 	js := agentJetStream(t, c.NATSURL())
-	m := storetest.Measurement("r#1", "dev1", 0)
+	m := storetest.Measurement("r-1", "dev1", 0)
 	publishResult(t, js, wire.Result{ID: m.ID, Kind: wire.ResultMeasurement, Device: "dev1", Measurement: &m})
 	select {
 	case n := <-got:
-		if n.ID != "r#1" {
-			t.Errorf("notified id %s, want r#1", n.ID)
+		if n.ID != "r-1" {
+			t.Errorf("notified id %s, want r-1", n.ID)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no notification within 10s")

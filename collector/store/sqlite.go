@@ -168,18 +168,26 @@ func (t *sqliteTx) PutDeadLetter(d DeadLetter) error {
 	return nil
 }
 
-func (t *sqliteTx) FinishJob(id string, status JobStatus, resultID, message string, at time.Time) (bool, error) {
+func (t *sqliteTx) FinishJob(id, device string, status JobStatus, resultID, message string, at time.Time) (bool, error) {
 	if !status.Final() {
 		return false, fmt.Errorf("finish job %q: status %q is not final", id, status)
 	}
 	res, err := t.tx.ExecContext(t.ctx, `UPDATE jobs SET status = ?, result_id = ?, error = ?, updated_at = ?
-		WHERE id = ? AND status IN (?, ?)`,
-		string(status), resultID, message, at.UnixNano(), id, string(JobQueued), string(JobRunning))
+		WHERE id = ? AND device = ? AND status IN (?, ?)`,
+		string(status), resultID, message, at.UnixNano(), id, device, string(JobQueued), string(JobRunning))
 	if err != nil {
 		return false, fmt.Errorf("finish job %q: %w", id, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+func (t *sqliteTx) Job(id string) (Job, error) {
+	j, err := scanJob(t.tx.QueryRowContext(t.ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Job{}, fmt.Errorf("job %q: %w", id, ErrNotFound)
+	}
+	return j, err
 }
 
 // InsertMeasurement stores m in its own transaction.

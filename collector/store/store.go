@@ -93,10 +93,13 @@ type Tx interface {
 	InsertAccuracy(a measure.Accuracy) (inserted bool, err error)
 	// PutDeadLetter records a rejected message, once per StreamSeq.
 	PutDeadLetter(d DeadLetter) error
-	// FinishJob moves a job that is not finished yet to done or failed and
-	// records the result id and error message; finished jobs and unknown
-	// ids are left alone and report changed = false.
-	FinishJob(id string, status JobStatus, resultID, message string, at time.Time) (changed bool, err error)
+	// FinishJob moves a job of device that is not finished yet to done or
+	// failed and records the result id and error message; finished jobs,
+	// unknown ids and jobs of another device are left alone and report
+	// changed = false.
+	FinishJob(id, device string, status JobStatus, resultID, message string, at time.Time) (changed bool, err error)
+	// Job returns one job as this transaction sees it, or ErrNotFound.
+	Job(id string) (Job, error)
 }
 
 // Query selects measurements. Zero fields match everything. Pages are in

@@ -46,5 +46,6 @@ func Measurement(id, device string, n int) measure.Measurement {
 	}
 }
 
-// ID returns the n-th distinct measurement id for tests.
-func ID(n int) string { return fmt.Sprintf("job-%06d#1", n) }
+// ID returns the n-th distinct measurement id for tests. It has no
+// "<job>#<attempt>" form, which only results of a job may use.
+func ID(n int) string { return fmt.Sprintf("m-%06d", n) }
