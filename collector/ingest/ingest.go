@@ -268,7 +268,9 @@ func (in *Ingest) checkJob(tx store.Tx, r wire.Result) (reject, err error) {
 func (in *Ingest) apply(tx store.Tx, it *item, now time.Time) error {
 	r := it.result
 	if r.Kind == wire.ResultError {
-		_, err := tx.FinishJob(r.JobID, r.Device, store.JobFailed, r.ID, r.Error.Code+": "+r.Error.Message, now)
+		// Only the current attempt's error fails the job; an earlier
+		// attempt's error arrives after the job was re-queued.
+		_, err := tx.FinishJob(r.JobID, r.Device, r.Attempt, store.JobFailed, r.ID, r.Error.Code+": "+r.Error.Message, now)
 		return err
 	}
 	inserted, err := tx.InsertMeasurement(*r.Measurement)
@@ -277,7 +279,7 @@ func (in *Ingest) apply(tx store.Tx, it *item, now time.Time) error {
 	}
 	it.inserted = inserted
 	if r.JobID != "" {
-		_, err = tx.FinishJob(r.JobID, r.Device, store.JobDone, r.ID, "", now)
+		_, err = tx.FinishJob(r.JobID, r.Device, 0, store.JobDone, r.ID, "", now)
 	}
 	return err
 }

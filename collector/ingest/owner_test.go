@@ -63,3 +63,40 @@ func TestOtherDeviceCannotFinishJob(t *testing.T) {
 		t.Error("dev2's measurement was stored under dev1's result id")
 	}
 }
+
+func TestEarlierAttemptErrorKeepsJob(t *testing.T) {
+	r := startRig(t)
+	ctx := context.Background()
+	now := time.Now()
+	job := store.Job{Job: wire.Job{ID: "j", Device: "dev1", Attempt: 2}, Status: store.JobQueued, MaxAttempts: 3, SubmittedAt: now, UpdatedAt: now}
+	if err := r.store.PutJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	r.publishResult(t, wire.Result{ID: wire.ResultID("j", 1), Kind: wire.ResultError, Device: "dev1", JobID: "j", Attempt: 1,
+		Error: &wire.JobError{Code: "aborted", Message: "max_duration"}})
+	waitFor(t, "the error result", func() bool { return r.in.Stats().JobErrors >= 1 })
+	if got, _ := r.store.Job(ctx, "j"); got.Status != store.JobQueued {
+		t.Fatalf("job after attempt 1's error: %s (%s), want still queued for attempt 2", got.Status, got.Error)
+	}
+
+	r.publishResult(t, measurementResult(wire.ResultID("j", 2), "dev1", 0))
+	waitFor(t, "the job done", func() bool { got, _ := r.store.Job(ctx, "j"); return got.Status.Final() })
+	if got, _ := r.store.Job(ctx, "j"); got.Status != store.JobDone || got.ResultID != wire.ResultID("j", 2) {
+		t.Errorf("job after attempt 2's measurement: %s with result %q, want done with %q", got.Status, got.ResultID, wire.ResultID("j", 2))
+	}
+}
+
+func TestEarlierAttemptMeasurementCompletesJob(t *testing.T) {
+	r := startRig(t)
+	ctx := context.Background()
+	now := time.Now()
+	job := store.Job{Job: wire.Job{ID: "k", Device: "dev1", Attempt: 2}, Status: store.JobQueued, MaxAttempts: 3, SubmittedAt: now, UpdatedAt: now}
+	if err := r.store.PutJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	r.publishResult(t, measurementResult(wire.ResultID("k", 1), "dev1", 0))
+	waitFor(t, "the job done", func() bool { got, _ := r.store.Job(ctx, "k"); return got.Status.Final() })
+	if got, _ := r.store.Job(ctx, "k"); got.Status != store.JobDone {
+		t.Errorf("job after attempt 1's measurement: %s, want done", got.Status)
+	}
+}

@@ -168,13 +168,13 @@ func (t *sqliteTx) PutDeadLetter(d DeadLetter) error {
 	return nil
 }
 
-func (t *sqliteTx) FinishJob(id, device string, status JobStatus, resultID, message string, at time.Time) (bool, error) {
+func (t *sqliteTx) FinishJob(id, device string, attempt int, status JobStatus, resultID, message string, at time.Time) (bool, error) {
 	if !status.Final() {
 		return false, fmt.Errorf("finish job %q: status %q is not final", id, status)
 	}
 	res, err := t.tx.ExecContext(t.ctx, `UPDATE jobs SET status = ?, result_id = ?, error = ?, updated_at = ?
-		WHERE id = ? AND device = ? AND status IN (?, ?)`,
-		string(status), resultID, message, at.UnixNano(), id, device, string(JobQueued), string(JobRunning))
+		WHERE id = ? AND device = ? AND (? = 0 OR attempt = ?) AND status IN (?, ?)`,
+		string(status), resultID, message, at.UnixNano(), id, device, attempt, attempt, string(JobQueued), string(JobRunning))
 	if err != nil {
 		return false, fmt.Errorf("finish job %q: %w", id, err)
 	}

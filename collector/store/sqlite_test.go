@@ -201,10 +201,10 @@ func TestJobFinishOnlyOnce(t *testing.T) {
 	var first, second bool
 	err := s.Update(ctx, func(tx store.Tx) error {
 		var err error
-		if first, err = tx.FinishJob("j1", "dev1", store.JobDone, "j1#1", "", now); err != nil {
+		if first, err = tx.FinishJob("j1", "dev1", 0, store.JobDone, "j1#1", "", now); err != nil {
 			return err
 		}
-		second, err = tx.FinishJob("j1", "dev1", store.JobFailed, "j1#2", "late", now)
+		second, err = tx.FinishJob("j1", "dev1", 0, store.JobFailed, "j1#2", "late", now)
 		return err
 	})
 	if err != nil {

@@ -96,8 +96,10 @@ type Tx interface {
 	// FinishJob moves a job of device that is not finished yet to done or
 	// failed and records the result id and error message; finished jobs,
 	// unknown ids and jobs of another device are left alone and report
-	// changed = false.
-	FinishJob(id, device string, status JobStatus, resultID, message string, at time.Time) (changed bool, err error)
+	// changed = false. A positive attempt also leaves alone a job whose
+	// current attempt differs, so a late error of an earlier attempt does
+	// not fail a re-queued job; 0 matches any attempt.
+	FinishJob(id, device string, attempt int, status JobStatus, resultID, message string, at time.Time) (changed bool, err error)
 	// Job returns one job as this transaction sees it, or ErrNotFound.
 	Job(id string) (Job, error)
 }
