@@ -72,10 +72,13 @@ type Profiler struct {
 	Prepared func(runner.Model)
 }
 
-// runRecord is one timed window.
+// runRecord is one timed window: its edges, its iteration count and the
+// sum of its latencies in seconds. The latencies themselves go into the
+// profile's latencyAcc so memory stays bounded however long a run lasts.
 type runRecord struct {
 	start, end time.Time
-	iters      []runner.Iteration
+	n          int
+	sumS       float64
 }
 
 // Profile prepares spec on r, measures it per s and returns the record. The
@@ -129,8 +132,10 @@ func (p *Profiler) Profile(ctx context.Context, r runner.Runner, spec runner.Spe
 	idleEnd := time.Now()
 
 	runs := make([]runRecord, 0, s.Repeats)
+	acc := newLatencyAcc()
+	buf := make([]runner.Iteration, min(s.MinIters, MaxChunk))
 	for i := range s.Repeats {
-		rec, err := p.timedRun(ctx, model, s, i)
+		rec, err := p.timedRun(ctx, model, s, i, acc, &buf)
 		if err != nil {
 			return nil, fmt.Errorf("timed run %d of %d: %w", i+1, s.Repeats, err)
 		}
@@ -143,7 +148,7 @@ func (p *Profiler) Profile(ctx context.Context, r runner.Runner, spec runner.Spe
 		time.Sleep(p.Power.Interval)
 	}
 
-	m := p.record(spec, r.Info(), runs, s, job, archID)
+	m := p.record(spec, r.Info(), runs, acc, s, job, archID)
 	if sampler != nil {
 		p.addPower(m, sampler, runs, idleStart, idleEnd, spec.Batch, logger)
 	}
@@ -188,34 +193,51 @@ func (p *Profiler) ringCapacity(s Settings) int {
 
 // timedRun runs chunks of forward passes until both s.MinIters iterations
 // and s.MinDuration have passed. The first chunk is MinIters long; later
-// chunks are sized from the measured rate to end near MinDuration.
-func (p *Profiler) timedRun(ctx context.Context, model runner.Model, s Settings, run int) (runRecord, error) {
-	var iters []runner.Iteration
+// chunks are sized from the measured rate to end near MinDuration. No chunk
+// exceeds MaxChunk, and *buf is reused (grown at most to MaxChunk), so a
+// long run costs no more memory than a short one. Latencies go into acc.
+func (p *Profiler) timedRun(ctx context.Context, model runner.Model, s Settings, run int, acc *latencyAcc, buf *[]runner.Iteration) (runRecord, error) {
+	var rec runRecord
 	chunk := s.MinIters
 	for {
-		buf := make([]runner.Iteration, chunk)
-		n, err := model.Run(ctx, buf)
-		iters = append(iters, buf[:n]...)
+		chunk = min(chunk, MaxChunk)
+		if cap(*buf) < chunk {
+			*buf = make([]runner.Iteration, chunk)
+		}
+		b := (*buf)[:chunk]
+		n, err := model.Run(ctx, b)
+		if n > 0 && rec.n == 0 {
+			rec.start = b[0].Start
+		}
+		for _, it := range b[:n] {
+			d := it.Duration().Seconds()
+			acc.add(d)
+			rec.sumS += d
+		}
+		rec.n += n
+		if n > 0 {
+			rec.end = b[n-1].End
+		}
 		if err != nil {
 			return runRecord{}, err
 		}
 		if n == 0 {
 			return runRecord{}, errors.New("runner returned no iterations")
 		}
-		elapsed := iters[len(iters)-1].End.Sub(iters[0].Start)
+		elapsed := rec.end.Sub(rec.start)
 		if p.Progress != nil {
-			p.Progress(run, len(iters), elapsed)
+			p.Progress(run, rec.n, elapsed)
 		}
-		if len(iters) >= s.MinIters && elapsed >= s.MinDuration {
+		if rec.n >= s.MinIters && elapsed >= s.MinDuration {
 			break
 		}
-		perIter := elapsed / time.Duration(len(iters))
+		perIter := elapsed / time.Duration(rec.n)
 		left := s.MinDuration - elapsed
 		chunk = 1
 		if perIter > 0 {
 			chunk = max(1, int(left/perIter)+1)
 		}
-		chunk = max(chunk, s.MinIters-len(iters))
+		chunk = max(chunk, s.MinIters-rec.n)
 	}
-	return runRecord{start: iters[0].Start, end: iters[len(iters)-1].End, iters: iters}, nil
+	return rec, nil
 }

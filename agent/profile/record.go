@@ -16,19 +16,12 @@ import (
 )
 
 // record builds the latency part of the measurement.
-func (p *Profiler) record(spec runner.Spec, info runner.Info, runs []runRecord, s Settings, job Job, archID string) *measure.Measurement {
-	var all []float64
+func (p *Profiler) record(spec runner.Spec, info runner.Info, runs []runRecord, acc *latencyAcc, s Settings, job Job, archID string) *measure.Measurement {
 	runMeans := make([]float64, 0, len(runs))
 	for _, r := range runs {
-		var sum float64
-		for _, it := range r.iters {
-			d := it.Duration().Seconds()
-			all = append(all, d)
-			sum += d
-		}
-		runMeans = append(runMeans, sum/float64(len(r.iters)))
+		runMeans = append(runMeans, r.sumS/float64(r.n))
 	}
-	lat := LatencyStats(all)
+	lat := acc.stats()
 	feat := p.Space.Features(spec.Arch, spec.Batch, spec.SeqLen)
 	precision := spec.Precision
 	if precision == "" {
@@ -42,7 +35,7 @@ func (p *Profiler) record(spec runner.Spec, info runner.Info, runs []runRecord, 
 		LatencyPerSeqS: lat.Mean / float64(spec.Batch),
 		Latency:        &lat,
 		Runs:           len(runs),
-		IterationsS:    slices.Clone(all[:min(len(all), MaxIterationsKept)]),
+		IterationsS:    slices.Clone(acc.first),
 		Params:         feat.Params,
 		FLOPs:          feat.FLOPs(),
 		JobID:          job.JobID,
@@ -159,7 +152,7 @@ func (p *Profiler) addPower(m *measure.Measurement, sampler *meter.Sampler, runs
 		seconds += dur
 		meanPower += w.MeanW * dur
 		rateSum += w.RateHz
-		seqs += len(r.iters) * batch
+		seqs += r.n * batch
 		if !math.IsNaN(w.PeakW) && (math.IsNaN(peak) || w.PeakW > peak) {
 			peak = w.PeakW
 		}
