@@ -121,6 +121,7 @@ func (a *API) startCampaign(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("campaign id %q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", req.ID))
 		return
 	}
+	space := a.opts.Space
 	if req.Config.Space != nil {
 		sp, err := arch.NewSpace(*req.Config.Space)
 		if err == nil {
@@ -130,9 +131,16 @@ func (a *API) startCampaign(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, fmt.Errorf("config.space: %w", err))
 			return
 		}
+		space = sp
 	}
 	if err := req.Config.Defaults().Validate(); err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("campaign config: %w", err))
+		return
+	}
+	// The agent refuses a job beyond the wire limits, so such a campaign
+	// could never measure anything.
+	if err := campaign.CheckJobs(*t, req.Config.Defaults(), space); err != nil {
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 

@@ -158,25 +158,47 @@ func (l *Live) Evaluate(ctx context.Context, archs []arch.Architecture) ([]Outco
 	return out, nil
 }
 
-// submit sends submission number try (from 1) of a's job and returns the
-// job id. A job id already used by this campaign is the same submission
-// made before a restart, so its id is returned and nothing is sent.
-func (l *Live) submit(ctx context.Context, a arch.Architecture, try int) (string, error) {
+// job returns the profile job of a, without an id.
+func (l *Live) job(a arch.Architecture) wire.Job {
 	runner := l.Runner
 	if runner == "" {
 		runner = l.Target.Runtime
 	}
+	return wire.Job{
+		Kind: wire.JobProfile, Device: l.Target.Device, Runner: runner, Arch: a,
+		Batch: l.Target.Batch, SeqLen: l.Target.SeqLen, Precision: l.Target.Precision, CampaignID: l.CampaignID,
+		Warmup: l.Settings.Warmup, MinIters: l.Settings.MinIters, MinSeconds: l.Settings.MinSeconds, Repeats: l.Settings.Repeats,
+	}
+}
+
+// CheckJobs returns an error naming every setting of cfg and target that
+// the jobs of a live campaign could not carry (a batch above wire.MaxBatch,
+// too many repeats and the like), so such a campaign is refused before it
+// starts instead of failing at its first job. space is the design space
+// the jobs draw from.
+func CheckJobs(target measure.Target, cfg Config, space *arch.Space) error {
+	l := &Live{Space: space, Target: target, Runner: cfg.Runner, Settings: cfg.Job, CampaignID: "check"}
+	job := l.job(space.Random(rand.New(rand.NewPCG(1, 2))))
+	job.ID = "check"
+	if err := jobs.Validate(job, space); err != nil {
+		return fmt.Errorf("campaign jobs: %w", err)
+	}
+	return nil
+}
+
+// submit sends submission number try (from 1) of a's job and returns the
+// job id. A job id already used by this campaign is the same submission
+// made before a restart, so its id is returned and nothing is sent.
+func (l *Live) submit(ctx context.Context, a arch.Architecture, try int) (string, error) {
 	archID := l.space().ID(a)
 	var id string
 	if l.CampaignID != "" {
 		sum := sha256.Sum256([]byte(l.Target.Key() + " " + archID))
 		id = fmt.Sprintf("%s-%s-%d", l.CampaignID, hex.EncodeToString(sum[:8]), try)
 	}
-	j, err := l.Jobs.Submit(ctx, wire.Job{
-		ID: id, Kind: wire.JobProfile, Device: l.Target.Device, Runner: runner, Arch: a,
-		Batch: l.Target.Batch, SeqLen: l.Target.SeqLen, Precision: l.Target.Precision, CampaignID: l.CampaignID,
-		Warmup: l.Settings.Warmup, MinIters: l.Settings.MinIters, MinSeconds: l.Settings.MinSeconds, Repeats: l.Settings.Repeats,
-	})
+	job := l.job(a)
+	job.ID = id
+	j, err := l.Jobs.Submit(ctx, job)
 	if id != "" && errors.Is(err, jobs.ErrDuplicateID) {
 		return id, nil
 	}

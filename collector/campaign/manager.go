@@ -79,8 +79,12 @@ func (m *Manager) Start(id string, target measure.Target, cfg Config) (*State, e
 	if err != nil {
 		return nil, err
 	}
-	if _, err := m.space(st); err != nil {
+	space, err := m.space(st)
+	if err != nil {
 		return nil, err
+	}
+	if err := CheckJobs(target, st.Config, space); err != nil {
+		return nil, fmt.Errorf("campaign %s: %w", id, err)
 	}
 	m.mu.Lock()
 	_, busy := m.running[id]

@@ -142,6 +142,14 @@ func (m *Manager) Submit(ctx context.Context, job wire.Job) (store.Job, error) {
 	return sj, nil
 }
 
+// Validate fills the zero fields of a copy of job with Submit's defaults
+// and validates it, so a caller can refuse settings before it stores work
+// that would submit such jobs.
+func Validate(job wire.Job, space *arch.Space) error {
+	fillDefaults(&job, time.Now())
+	return job.Validate(space)
+}
+
 func fillDefaults(job *wire.Job, now time.Time) {
 	if job.ID == "" {
 		job.ID = newID()
