@@ -43,9 +43,16 @@ const (
 	// flushTimeout bounds one publish of an outbox entry and the final
 	// flush at shutdown.
 	flushTimeout = 5 * time.Second
-	// maxTransientDeliveries is how often a job whose runner failed is
-	// redelivered before it is given up with an error result.
+	// maxTransientDeliveries is how often a job's runner may fail before
+	// the job is given up with an error result. Runner failures are counted
+	// by the daemon, apart from deliveries, so a shutdown abort or a crash
+	// before the first failure does not make that failure final.
 	maxTransientDeliveries = 3
+	// maxDeliveries is how often a job may be delivered before it is given
+	// up without running: a job delivered this often has not finished
+	// maxDeliveries−1 times, most likely because it crashes the agent. It
+	// leaves room for the runner retries plus a few shutdown restarts.
+	maxDeliveries = 8
 )
 
 // Facts are the probed device facts sent in the announcement.
@@ -98,6 +105,10 @@ type Daemon struct {
 	state string // "idle", "busy" or "paused"
 	jobID string
 	seq   uint64
+
+	// failures counts runner failures by result id; only the job loop
+	// uses it. An entry leaves when its job is finished.
+	failures map[string]int
 
 	warn *warnLimiter
 }

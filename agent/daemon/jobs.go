@@ -109,6 +109,9 @@ func (d *Daemon) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	job, rej := d.decode(msg.Data(), meta.Sequence.Stream)
 	log := d.log.With("job", job.ID, "attempt", job.Attempt, "delivery", meta.NumDelivered)
+	if rej == nil && meta.NumDelivered > maxDeliveries {
+		rej = &rejection{"aborted", fmt.Errorf("job was delivered %d times without finishing; the agent may have crashed on this job (the limit is %d deliveries)", meta.NumDelivered, maxDeliveries)}
+	}
 	if rej == nil {
 		rej = d.check(&job)
 	}
@@ -118,6 +121,7 @@ func (d *Daemon) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 
+	resultID := wire.ResultID(job.ID, job.Attempt)
 	archID := d.space.ID(job.Arch)
 	log = log.With("arch", archID, "runner", job.Runner)
 	log.Info("job started")
@@ -154,9 +158,9 @@ func (d *Daemon) handle(ctx context.Context, msg jetstream.Msg) {
 	case errors.Is(err, runner.ErrUnsupported):
 		log.Warn("job failed", "code", "invalid", "err", err)
 		d.finish(ctx, msg, d.errorResult(job, "invalid", err), true, log)
-	case meta.NumDelivered < maxTransientDeliveries:
-		delay := time.Duration(meta.NumDelivered) * 5 * time.Second
-		log.Warn("job failed; returning it for another try", "err", err, "retry_in_s", delay.Seconds())
+	case d.runnerFailed(resultID) < maxTransientDeliveries:
+		delay := time.Duration(d.failures[resultID]) * 5 * time.Second
+		log.Warn("job failed; returning it for another try", "err", err, "failures", d.failures[resultID], "retry_in_s", delay.Seconds())
 		_ = msg.NakWithDelay(delay)
 	default:
 		log.Error("job failed on every delivery; giving up", "code", "runner_failed", "err", err)
@@ -232,8 +236,19 @@ func (d *Daemon) finish(ctx context.Context, msg jetstream.Msg, res wire.Result,
 		// same result id, which the server and the collector drop.
 		log.Info("acknowledging the job failed; it may be redelivered", "err", err)
 	}
+	delete(d.failures, res.ID)
 	d.setState("idle", "")
 	d.wakeFlusher()
+}
+
+// runnerFailed counts one more runner failure of the job with result id res
+// and returns the count.
+func (d *Daemon) runnerFailed(res string) int {
+	if d.failures == nil {
+		d.failures = map[string]int{}
+	}
+	d.failures[res]++
+	return d.failures[res]
 }
 
 // MaxResultBytes bounds an encoded result, well below the 1 MiB default
