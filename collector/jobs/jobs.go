@@ -122,12 +122,11 @@ func (m *Manager) Submit(ctx context.Context, job wire.Job) (store.Job, error) {
 	if err := job.Validate(m.opts.Space); err != nil {
 		return store.Job{}, fmt.Errorf("%w %s: %w", ErrInvalidJob, job.ID, err)
 	}
-	if _, err := m.opts.Store.Job(ctx, job.ID); err == nil {
-		return store.Job{}, fmt.Errorf("job %s: %w; choose another id or leave it empty", job.ID, ErrDuplicateID)
-	}
 	now := m.opts.Now()
 	sj := store.Job{Job: job, Status: store.JobQueued, MaxAttempts: m.opts.MaxAttempts, SubmittedAt: now, UpdatedAt: now}
-	if err := m.opts.Store.PutJob(ctx, sj); err != nil {
+	if err := m.opts.Store.CreateJob(ctx, sj); errors.Is(err, store.ErrExists) {
+		return store.Job{}, fmt.Errorf("job %s: %w; choose another id or leave it empty", job.ID, ErrDuplicateID)
+	} else if err != nil {
 		return store.Job{}, err
 	}
 	if err := m.publish(ctx, job); err != nil {

@@ -269,6 +269,28 @@ func (s *SQLite) PutJob(ctx context.Context, j Job) error {
 	return nil
 }
 
+// CreateJob adds the row of j.Job.ID unless one exists.
+func (s *SQLite) CreateJob(ctx context.Context, j Job) error {
+	data, err := json.Marshal(j.Job)
+	if err != nil {
+		return fmt.Errorf("job %q: encode: %w", j.Job.ID, err)
+	}
+	res, err := s.write.ExecContext(ctx, `INSERT INTO jobs
+		(id, device, campaign_id, status, attempt, max_attempts, job, result_id, error, submitted_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		j.Job.ID, j.Job.Device, j.Job.CampaignID, string(j.Status), j.Job.Attempt, j.MaxAttempts, string(data),
+		j.ResultID, j.Error, j.SubmittedAt.UnixNano(), j.UpdatedAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("store job %q: %w", j.Job.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store job %q: %w", j.Job.ID, err)
+	} else if n == 0 {
+		return fmt.Errorf("job %q: %w", j.Job.ID, ErrExists)
+	}
+	return nil
+}
+
 // TransitionJob replaces the row of j.Job.ID while its status is from and
 // its attempt is fromAttempt.
 func (s *SQLite) TransitionJob(ctx context.Context, from JobStatus, fromAttempt int, j Job) (bool, error) {

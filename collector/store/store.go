@@ -20,6 +20,9 @@ import (
 // ErrNotFound is returned by the single-item getters when no row has the id.
 var ErrNotFound = errors.New("not found")
 
+// ErrExists is wrapped by a create whose id is already taken.
+var ErrExists = errors.New("already exists")
+
 // Store is the collector's storage. Every method is safe for concurrent use.
 type Store interface {
 	// Update runs fn in one write transaction and commits it when fn
@@ -58,6 +61,9 @@ type Store interface {
 
 	// PutJob creates or replaces a job row.
 	PutJob(ctx context.Context, j Job) error
+	// CreateJob adds a job row, or returns an error wrapping ErrExists when
+	// its id is taken; two concurrent calls with one id cannot both succeed.
+	CreateJob(ctx context.Context, j Job) error
 	// TransitionJob replaces the row of j.Job.ID only while it still has
 	// status from and attempt fromAttempt, so a result committed meanwhile
 	// is never overwritten. changed reports whether the row was replaced.
