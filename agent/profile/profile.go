@@ -53,6 +53,9 @@ type Job struct {
 type Power struct {
 	Meter    meter.Meter
 	Interval time.Duration
+	// Capacity is the sampler's ring size in samples; 0 sizes it from the
+	// job's deadline (see ringCapacity).
+	Capacity int
 }
 
 // Profiler runs the method. Its zero value is not usable: Space is required.
@@ -114,7 +117,7 @@ func (p *Profiler) Profile(ctx context.Context, r runner.Runner, spec runner.Spe
 
 	var sampler *meter.Sampler
 	if p.Power != nil {
-		capacity := p.ringCapacity(s)
+		capacity := p.ringCapacity(ctx, s)
 		sampler = meter.NewSampler(p.Power.Meter, p.Power.Interval, capacity)
 		sampler.SetLogger(logger)
 		sampler.Start(ctx)
@@ -181,14 +184,26 @@ func (p *Profiler) sysRoot() string {
 	return p.SysRoot
 }
 
-// ringCapacity sizes the sampler's ring for the idle window plus every run
-// at twice its minimum duration, with at least ten minutes of headroom at
-// the interval, capped at 600000 samples (24 MB). A run longer than the ring
-// loses its start and is flagged by the sampler's window summary.
-func (p *Profiler) ringCapacity(s Settings) int {
-	span := s.IdleWindow + 2*time.Duration(s.Repeats)*s.MinDuration + 10*time.Minute
-	n := int(span/p.Power.Interval) + 16
-	return min(n, 600_000)
+// MaxRingSamples caps the sampler's ring (about 24 MB).
+const MaxRingSamples = 600_000
+
+// ringCapacity sizes the sampler's ring to hold the whole job: until ctx's
+// deadline when it has one (the daemon's limits.max_duration), else the idle
+// window plus every run at twice its minimum duration; either way with ten
+// minutes of headroom, capped at MaxRingSamples. A run longer than the ring
+// (one kept long by min_iters without a deadline, or past the cap) loses its
+// start; its window is then Truncated and addPower reports no energy.
+func (p *Profiler) ringCapacity(ctx context.Context, s Settings) int {
+	if p.Power.Capacity > 0 {
+		return p.Power.Capacity
+	}
+	span := s.IdleWindow + 2*time.Duration(s.Repeats)*s.MinDuration
+	if deadline, ok := ctx.Deadline(); ok {
+		span = max(span, time.Until(deadline))
+	}
+	span += 10 * time.Minute
+	n := int(min(span/p.Power.Interval, MaxRingSamples)) + 16
+	return min(n, MaxRingSamples)
 }
 
 // timedRun runs chunks of forward passes until both s.MinIters iterations

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,5 +211,59 @@ func TestProfileCancelled(t *testing.T) {
 	_, err = p.Profile(ctx, engine.NewRunner(engine.Options{}), runner.Spec{Arch: a, Batch: 1, SeqLen: 8}, Settings{MinIters: 3}, Job{ID: "x#1", Device: "d"})
 	if err == nil {
 		t.Error("Profile with a cancelled context succeeded")
+	}
+}
+
+func TestProfileSmallRingLeavesEnergyOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs BERT-Tiny for about a second")
+	}
+	m, err := estimate.New(meter.NewDeps("/sys", "/proc", nil), estimate.Config{IdleW: 3, MaxW: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, err := arch.Preset("bert-tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Six samples at 50 ms hold 0.3 s; the run lasts at least 0.5 s, so the
+	// ring has lost the start of the run when its window is read.
+	p := &Profiler{Space: arch.Default(), Power: &Power{Meter: m, Interval: 50 * time.Millisecond, Capacity: 6}, SysRoot: "testdata/absent"}
+	s := Settings{MinIters: 2, MinDuration: 500 * time.Millisecond, Repeats: 1}
+	rec, err := p.Profile(context.Background(), engine.NewRunner(engine.Options{Threads: 1}), runner.Spec{Arch: a, Batch: 1, SeqLen: 8}, s, Job{ID: "r#1", Device: "dev1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.EnergyPerSeqJ != nil {
+		t.Errorf("energy per sequence %v J, want none from a partly overwritten window", *rec.EnergyPerSeqJ)
+	}
+	if rec.Power == nil || !strings.Contains(rec.Power.Note, "no longer holds") {
+		t.Errorf("power %+v, want a note that the ring lost the window's start", rec.Power)
+	}
+}
+
+func TestRingCapacityCoversDeadline(t *testing.T) {
+	p := &Profiler{Power: &Power{Interval: 100 * time.Millisecond}}
+	s := Settings{MinDuration: time.Second, Repeats: 3}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		min  int
+	}{
+		// 6 s of runs plus 10 min of headroom at 10 samples a second.
+		{"no deadline", context.Background(), 6060},
+		// An hour to the deadline plus 10 min of headroom.
+		{"hour deadline", ctx, 41990},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := p.ringCapacity(tt.ctx, s)
+			if got < tt.min || got > MaxRingSamples {
+				t.Errorf("capacity = %d, want %d to %d", got, tt.min, MaxRingSamples)
+			}
+		})
 	}
 }

@@ -93,11 +93,16 @@ func Spread(runMeans []float64) float64 {
 	return (sorted[len(sorted)-1] - sorted[0]) / median
 }
 
+// coveredSlack is the fraction of a run's window that may lack samples
+// before its energy is left out: rounding of sample times only.
+const coveredSlack = 0.001
+
 // addPower fills the power figures from the sampler. Energy is summed over
 // the timed windows of all runs and divided by the sequences they processed;
 // net energy subtracts the idle mean power over the same time. Energy stays
 // nil when any run's window has none (too few samples, a counter wrap of
-// unknown range). A window with gaps or failed reads still reports its
+// unknown range) or covers only part of the run (the ring lost its start,
+// an edge without samples): a partial figure is never reported. A window with gaps or failed reads still reports its
 // energy, integrated across the gap, and its flags go into Power.Note.
 func (p *Profiler) addPower(m *measure.Measurement, sampler *meter.Sampler, runs []runRecord, idleStart, idleEnd time.Time, batch int, logger *slog.Logger) {
 	info := sampler.Info()
@@ -142,13 +147,14 @@ func (p *Profiler) addPower(m *measure.Measurement, sampler *meter.Sampler, runs
 		if w.Missing || w.Failed {
 			notes = append(notes, fmt.Sprintf("run %d: %s", i+1, w.Note))
 		}
-		if !w.HasEnergy() {
+		dur := r.end.Sub(r.start).Seconds()
+		// Energy over part of a run divided by all its sequences would
+		// read too low, so a run not covered to both edges voids it.
+		if !w.HasEnergy() || w.Truncated || w.CoveredS < dur*(1-coveredSlack) {
 			complete = false
-		}
-		if w.HasEnergy() {
+		} else {
 			energyJ += w.EnergyJ
 		}
-		dur := r.end.Sub(r.start).Seconds()
 		seconds += dur
 		meanPower += w.MeanW * dur
 		rateSum += w.RateHz

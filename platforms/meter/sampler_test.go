@@ -196,6 +196,25 @@ func TestSamplerRingOverwriteFlagsMissing(t *testing.T) {
 	if !sum.Missing || sum.Samples != 16 {
 		t.Errorf("Missing = %v, samples = %d; want flagged with 16 samples", sum.Missing, sum.Samples)
 	}
+	if !sum.Truncated {
+		t.Error("window not flagged Truncated after the ring lost its start")
+	}
+	// The ring holds 4 s..19 s of the 19 s window.
+	if math.Abs(sum.CoveredS-15) > 1e-9 {
+		t.Errorf("covered = %v s, want 15 s", sum.CoveredS)
+	}
+}
+
+func TestSamplerFullWindowIsCovered(t *testing.T) {
+	s, root, c := raplSampler(t, "amd-zen")
+	step(t, s, root, c, "1000000000", "3000000000", "5000000000")
+	sum, err := s.Window(t0.Add(500*time.Millisecond), t0.Add(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Truncated || math.Abs(sum.CoveredS-1.5) > 1e-9 {
+		t.Errorf("truncated %v covered %v s, want false and 1.5 s", sum.Truncated, sum.CoveredS)
+	}
 }
 
 // estimateSampler returns a sampler over the estimate meter between 10 W

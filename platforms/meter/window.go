@@ -25,6 +25,13 @@ type Summary struct {
 	// than three intervals, an uncovered edge, a sample without power, a
 	// counter wrap of unknown range, or samples overwritten in the ring.
 	Missing bool
+	// Truncated is true when the ring no longer holds the start of the
+	// window; EnergyJ then covers only its end.
+	Truncated bool
+	// CoveredS is the part of the window, in seconds, that EnergyJ covers:
+	// the window itself when samples at or beyond both edges exist, less
+	// when an edge has no sample.
+	CoveredS float64
 	// Failed is true when the meter returned an error inside the window.
 	Failed            bool
 	Estimated         bool // readings come from a model, not a sensor
@@ -86,7 +93,7 @@ func (s *Sampler) Window(from, to time.Time) (Summary, error) {
 		sum.Samples = hi - lo + 1
 	}
 	if s.count == len(s.ring) && before < 0 {
-		sum.Missing = true
+		sum.Missing, sum.Truncated = true, true
 		note("the ring buffer no longer holds the start of the window")
 	}
 
@@ -166,7 +173,8 @@ func (s *Sampler) Window(from, to time.Time) (Summary, error) {
 	} else {
 		sum.EnergyJ = s.integrate(start, end, coverFrom, coverTo, &sum.Missing)
 	}
-	if covered := coverTo.Sub(coverFrom).Seconds(); sum.HasEnergy() && covered > 0 {
+	sum.CoveredS = max(0, coverTo.Sub(coverFrom).Seconds())
+	if covered := sum.CoveredS; sum.HasEnergy() && covered > 0 {
 		sum.MeanW = sum.EnergyJ / covered
 	} else if powerN > 0 {
 		sum.MeanW = powerSum / float64(powerN)
