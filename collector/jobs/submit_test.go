@@ -32,7 +32,7 @@ func TestConcurrentSameIDOneWins(t *testing.T) {
 			}
 		}
 		if dups != 1 {
-			t.Fatalf("round %d: %d of 2 submits of one id refused, want exactly 1", round, dups)
+			t.Fatalf("round %d: %d of 2 submits with one id rejected, want exactly 1", round, dups)
 		}
 	}
 }
