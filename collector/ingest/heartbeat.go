@@ -13,6 +13,11 @@ import (
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
+// MaxHeartbeatIntervalS is the largest heartbeat interval_s recorded, in
+// seconds; a larger one is stored as this, and a negative one as 0
+// (unknown, so the job manager's device timeout applies).
+const MaxHeartbeatIntervalS = 3600.0
+
 // OnHeartbeat registers fn to be called with every heartbeat after it was
 // recorded, with the time the collector received it. fn must return quickly.
 func (in *Ingest) OnHeartbeat(fn func(h wire.Heartbeat, at time.Time)) {
@@ -74,6 +79,13 @@ func (in *Ingest) recordHeartbeat(ctx context.Context, msg jetstream.Msg) error 
 	}
 	if h.Device != device {
 		return fmt.Errorf("heartbeat device %q differs from subject device %q", h.Device, device)
+	}
+	// The job manager counts a device as gone after three intervals, so an
+	// absurd interval would keep a dead device alive for years.
+	if h.IntervalS < 0 || h.IntervalS > MaxHeartbeatIntervalS {
+		clamped := min(max(h.IntervalS, 0), MaxHeartbeatIntervalS)
+		in.log.Warn("heartbeat interval out of range; clamped", "device", device, "interval_s", h.IntervalS, "clamped_s", clamped)
+		h.IntervalS = clamped
 	}
 	if err := in.store.PutHeartbeat(ctx, h, at); err != nil {
 		return err
