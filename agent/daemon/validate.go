@@ -11,25 +11,56 @@ import (
 	"github.com/edgetran/edgetran/shared/wire"
 )
 
-// decode parses a job message. A message that cannot be parsed still gets
-// a result: its id falls back to one derived from the stream sequence, so a
-// redelivery of the same message yields the same result id.
+// MaxJobIDLen is the longest job id accepted.
+const MaxJobIDLen = 128
+
+// decode parses a job message. A job whose id or attempt is unusable, or
+// that cannot be parsed, is rejected; its error result keeps the message's
+// own id and attempt when those two fields can be read at all (see ident),
+// and falls back to an id derived from the stream sequence only when the
+// message has no usable id, so a redelivery yields the same result id.
 func (d *Daemon) decode(data []byte, streamSeq uint64) (wire.Job, *rejection) {
-	fallback := wire.Job{ID: fmt.Sprintf("%s-seq-%d", wire.StreamJobs, streamSeq), Attempt: 1}
 	if len(data) > wire.MaxJobBytes {
-		return fallback, &rejection{"too_large", fmt.Errorf("job message is %d bytes; the limit is %d", len(data), wire.MaxJobBytes)}
+		return ident(data, streamSeq), &rejection{"too_large", fmt.Errorf("job message is %d bytes; the limit is %d", len(data), wire.MaxJobBytes)}
 	}
 	var job wire.Job
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&job); err != nil {
-		return fallback, &rejection{"invalid", fmt.Errorf("job message is not a valid job: %w", err)}
+		return ident(data, streamSeq), &rejection{"invalid", fmt.Errorf("job message is not a valid job: %w", err)}
 	}
-	if job.ID == "" || len(job.ID) > 128 || job.Attempt < 1 {
-		// Keep the parsed fields for the error message but not the id.
-		job.ID, job.Attempt = fallback.ID, fallback.Attempt
+	if !usableID(job.ID) {
+		id := ident(data, streamSeq)
+		job.ID, job.Attempt = id.ID, id.Attempt
+		return job, &rejection{"invalid", fmt.Errorf("job id is empty or longer than %d characters; the collector must send an id", MaxJobIDLen)}
+	}
+	if job.Attempt < 1 {
+		return job, &rejection{"invalid", fmt.Errorf("job %s has attempt %d; attempts start at 1", job.ID, job.Attempt)}
 	}
 	return job, nil
 }
+
+// ident reads just the id and attempt of a job message that failed to
+// decode, each field on its own so one bad field does not hide the other.
+// Without a usable id the result is a stream-sequence id with attempt 1. An
+// attempt below 1 is kept as it is: the result id then cannot collide with
+// the result of a real attempt of the same job.
+func ident(data []byte, streamSeq uint64) wire.Job {
+	fallback := wire.Job{ID: fmt.Sprintf("%s-seq-%d", wire.StreamJobs, streamSeq), Attempt: 1}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return fallback
+	}
+	var job wire.Job
+	if json.Unmarshal(fields["id"], &job.ID) != nil || !usableID(job.ID) {
+		return fallback
+	}
+	if json.Unmarshal(fields["attempt"], &job.Attempt) != nil {
+		job.Attempt = 0
+	}
+	return job
+}
+
+func usableID(id string) bool { return id != "" && len(id) <= MaxJobIDLen }
 
 // check applies the protocol validation and then this device's limits.
 func (d *Daemon) check(job *wire.Job) *rejection {
