@@ -183,6 +183,34 @@ func TestSamplerGapFlagsMissing(t *testing.T) {
 	}
 }
 
+func TestSamplerEdgeGapFlagsMissing(t *testing.T) {
+	tests := []struct {
+		name     string
+		from, to time.Duration // window edges after t0
+	}{
+		// Samples at 0, 5, 6, 7 and 12 s at a 1 s interval (gap 3 s).
+		{"gap before the window", 4 * time.Second, 7 * time.Second},
+		{"gap after the window", 5 * time.Second, 8 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, root, c := raplSampler(t, "amd-zen")
+			step(t, s, root, c, "1000000000")
+			c.t = c.t.Add(4 * time.Second)
+			step(t, s, root, c, "2000000000", "3000000000", "4000000000")
+			c.t = c.t.Add(4 * time.Second)
+			step(t, s, root, c, "5000000000")
+			sum, err := s.Window(t0.Add(tt.from), t0.Add(tt.to))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sum.Missing || !strings.Contains(sum.Note, "gap") {
+				t.Errorf("Missing = %v, note %q; want a 5 s edge gap flagged", sum.Missing, sum.Note)
+			}
+		})
+	}
+}
+
 func TestSamplerRingOverwriteFlagsMissing(t *testing.T) {
 	s, root, c := raplSampler(t, "amd-zen")
 	for i := range 20 { // capacity is 16

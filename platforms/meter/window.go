@@ -139,16 +139,25 @@ func (s *Sampler) Window(from, to time.Time) (Summary, error) {
 	}
 
 	// Step 3: the covered span, extended to the window edges through the
-	// neighbouring samples when they exist.
+	// neighbouring samples when they exist; a gap to a neighbour longer
+	// than the gap threshold is bridged but flagged, as inside.
 	start, end := lo, hi
 	if before >= 0 && lo-before == 1 {
 		start = before
+		if first.t.Sub(s.at(before).t) > gap {
+			sum.Missing = true
+			note(fmt.Sprintf("samples missing: a gap longer than %v at the start of the window", gap))
+		}
 	} else if first.t.Sub(from) > gap {
 		sum.Missing = true
 		note("no samples at the start of the window")
 	}
 	if after >= 0 && after-hi == 1 {
 		end = after
+		if s.at(after).t.Sub(last.t) > gap {
+			sum.Missing = true
+			note(fmt.Sprintf("samples missing: a gap longer than %v at the end of the window", gap))
+		}
 	} else if to.Sub(last.t) > gap {
 		sum.Missing = true
 		note("no samples at the end of the window")
