@@ -335,8 +335,11 @@ func (c *Config) Validate() error {
 	if c.Meter.Interval < Duration(time.Millisecond) {
 		errs = append(errs, fmt.Errorf("meter.interval %v: must be at least 1ms", c.Meter.Interval))
 	}
-	if c.Meter.IdleWindow < 0 {
-		errs = append(errs, fmt.Errorf("meter.idle_window %v: must not be negative", c.Meter.IdleWindow))
+	if c.Meter.IdleWindow < 0 || c.Meter.IdleWindow >= c.Limits.MaxDuration {
+		// The baseline is taken inside the job's time, so it must leave
+		// room for the runs; an unbounded value also overflowed the
+		// sampler's ring size.
+		errs = append(errs, fmt.Errorf("meter.idle_window %v: want at least 0 and below limits.max_duration %v", c.Meter.IdleWindow, c.Limits.MaxDuration))
 	}
 
 	if !filepath.IsAbs(c.Outbox.Dir) {

@@ -78,6 +78,9 @@ func TestParseRejectsBadFields(t *testing.T) {
 		{"bad log level", "device: {id: d1}\nlog: {level: loud}\n", "log.level"},
 		{"missing tls file", "device: {id: d1}\nnats: {tls: {ca_file: /nonexistent/ca.pem}}\n", "nats.tls.ca_file"},
 		{"estimate max below idle", "device: {id: d1}\nmeter: {estimate: {idle_w: 5, max_w: 3}}\n", "idle_w 5 and max_w 3"},
+		{"negative idle window", "device: {id: d1}\nmeter: {idle_window: -1s}\n", "meter.idle_window -1s"},
+		{"idle window past limit", "device: {id: d1}\nmeter: {idle_window: 1h}\nlimits: {max_duration: 30m}\n", "below limits.max_duration"},
+		{"huge idle window", "device: {id: d1}\nmeter: {idle_window: 2000000h}\n", "meter.idle_window"},
 		{"bad size string", "device: {id: d1}\noutbox: {max_bytes: lots}\n", "size \"lots\""},
 	}
 	for _, tt := range tests {
