@@ -59,19 +59,51 @@ func (ExecRunner) Stream(ctx context.Context, name string, args ...string) (io.R
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &tailBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	return &processStream{ReadCloser: stdout, cmd: cmd, stderr: &stderr}, nil
+	return &processStream{ReadCloser: stdout, cmd: cmd, stderr: stderr}, nil
+}
+
+// maxStderrTail is how much of a streaming tool's standard error is kept.
+const maxStderrTail = 4 << 10
+
+// tailBuffer keeps the last maxStderrTail bytes written to it, so a tool
+// that runs for days and keeps writing warnings costs bounded memory.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(p)
+	if len(p) >= maxStderrTail {
+		p = p[len(p)-maxStderrTail:]
+		b.buf = b.buf[:0]
+	}
+	if drop := len(b.buf) + len(p) - maxStderrTail; drop > 0 {
+		b.buf = append(b.buf[:0], b.buf[drop:]...)
+	}
+	b.buf = append(b.buf, p...)
+	return n, nil
+}
+
+// String returns the kept tail.
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
 }
 
 // processStream stops its process on Close.
 type processStream struct {
 	io.ReadCloser
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *tailBuffer
 	once   sync.Once
 	err    error
 }
