@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -221,5 +222,37 @@ func TestJobSubmitStatusCodes(t *testing.T) {
 	}
 	if got := get(t, base+"/api/v1/jobs/nope", "").StatusCode; got != http.StatusNotFound {
 		t.Errorf("unknown job: status %d, want 404", got)
+	}
+}
+
+func TestCSVMarksFormulaText(t *testing.T) {
+	_, base := startCollector(t, "")
+	client, _ := api.NewClient(base, "")
+	m := storetest.Measurement("formula-1", "dev1", 0)
+	m.Source = "=cmd|' /C calc'!A0"
+	m.Power.Meter = "+meter"
+	if _, err := client.Import(context.Background(), api.ImportRequest{Measurements: []measure.Measurement{m}}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := client.Export(context.Background(), &out, api.FormatCSV, ""); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("CSV has %d rows, want header and one row", len(rows))
+	}
+	cell := map[string]string{}
+	for i, name := range rows[0] {
+		cell[name] = rows[1][i]
+	}
+	want := map[string]string{"source": "'" + m.Source, "power_meter": "'+meter", "id": "formula-1", "latency_per_seq_s": "0.001"}
+	for name, w := range want {
+		if cell[name] != w {
+			t.Errorf("%s = %q, want %q", name, cell[name], w)
+		}
 	}
 }

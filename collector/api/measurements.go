@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/edgetran/edgetran/collector/store"
@@ -26,7 +27,8 @@ const (
 )
 
 // CSVHeader lists the columns of the CSV export. Empty cells are unknown
-// figures, never zeros.
+// figures, never zeros. A text cell starting with =, +, - or @ gets a
+// leading ', so spreadsheets do not run it as a formula.
 var CSVHeader = []string{
 	"id", "arch_id", "target", "device", "compute_unit", "runtime", "batch", "seq_len", "precision",
 	"provenance", "latency_per_seq_s", "energy_per_seq_j", "net_energy_per_seq_j", "peak_power_w",
@@ -131,12 +133,23 @@ func csvRow(m measure.Measurement) []string {
 		measuredAt = m.MeasuredAt.UTC().Format(time.RFC3339Nano)
 	}
 	t := m.Target
+	x := textCell
 	return []string{
-		m.ID, m.ArchID, t.Key(), t.Device, t.ComputeUnit, t.Runtime, strconv.Itoa(t.Batch), strconv.Itoa(t.SeqLen), t.Precision,
-		string(m.Provenance), formatFloat(m.LatencyPerSeqS), optFloat(m.EnergyPerSeqJ), optFloat(m.NetEnergyPerSeqJ), optFloat(m.PeakPowerW),
-		optFloat(m.MeanPowerW), optFloat(m.IdlePowerW), meter, estimated, params, flops,
-		m.JobID, m.Source, measuredAt, string(archJSON),
+		x(m.ID), x(m.ArchID), x(t.Key()), x(t.Device), x(t.ComputeUnit), x(t.Runtime), strconv.Itoa(t.Batch), strconv.Itoa(t.SeqLen), x(t.Precision),
+		x(string(m.Provenance)), formatFloat(m.LatencyPerSeqS), optFloat(m.EnergyPerSeqJ), optFloat(m.NetEnergyPerSeqJ), optFloat(m.PeakPowerW),
+		optFloat(m.MeanPowerW), optFloat(m.IdlePowerW), x(meter), estimated, params, flops,
+		x(m.JobID), x(m.Source), measuredAt, string(archJSON),
 	}
+}
+
+// textCell returns s with a leading ' when it starts with =, +, - or @, so
+// a spreadsheet opening the CSV shows text from a device instead of running
+// it as a formula. Number columns never get the mark.
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // formatFloat writes the shortest decimal that parses back to v exactly.

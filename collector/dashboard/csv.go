@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/edgetran/edgetran/shared/measure"
@@ -16,6 +17,7 @@ import (
 // csvHeader names the CSV columns. Units are in the names, as in the JSON
 // record. The power_basis column tells whether energy and power were
 // measured, estimated or imported. An unknown figure is an empty cell, never 0.
+// A text cell starting with =, +, - or @ gets a leading ' (see textCell).
 var csvHeader = []string{
 	"id", "arch_id", "device", "target", "provenance", "power_basis",
 	"latency_per_seq_s", "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p99_s", "latency_std_s", "iterations",
@@ -67,13 +69,24 @@ func csvRecord(m *measure.Measurement) ([]string, error) {
 	if !m.MeasuredAt.IsZero() {
 		at = m.MeasuredAt.UTC().Format(time.RFC3339Nano)
 	}
+	x := textCell
 	return []string{
-		m.ID, m.ArchID, m.Target.Device, m.Target.Key(), string(m.Provenance), string(basis),
+		x(m.ID), x(m.ArchID), x(m.Target.Device), x(m.Target.Key()), x(string(m.Provenance)), string(basis),
 		f(m.LatencyPerSeqS), mean, p50, p90, p99, std, n,
 		opt(m.EnergyPerSeqJ), opt(m.NetEnergyPerSeqJ), opt(m.PeakPowerW), opt(m.MeanPowerW), opt(m.IdlePowerW),
-		meter, rate, runs, spread, flagged, params, flops,
-		at, m.Source, string(archJSON),
+		x(meter), rate, runs, spread, flagged, params, flops,
+		at, x(m.Source), string(archJSON),
 	}, nil
+}
+
+// textCell returns s with a leading ' when it starts with =, +, - or @, so
+// a spreadsheet opening the CSV shows text from a device instead of running
+// it as a formula. Number columns never get the mark.
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // WriteCSV writes every measurement matching f (its Offset and Limit are
