@@ -267,3 +267,33 @@ func TestRingCapacityCoversDeadline(t *testing.T) {
 		})
 	}
 }
+
+func TestRateAveragesRunsWithWindows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs BERT-Tiny for about a second")
+	}
+	m, err := estimate.New(meter.NewDeps("/sys", "/proc", nil), estimate.Config{IdleW: 3, MaxW: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, err := arch.Preset("bert-tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Six samples at 50 ms hold 0.3 s: the first 0.5 s run has no samples
+	// left when the windows are read, the second has its last 0.25 s.
+	p := &Profiler{Space: arch.Default(), Power: &Power{Meter: m, Interval: 50 * time.Millisecond, Capacity: 6}, SysRoot: "testdata/absent"}
+	s := Settings{MinIters: 2, MinDuration: 500 * time.Millisecond, Repeats: 2}
+	rec, err := p.Profile(context.Background(), engine.NewRunner(engine.Options{Threads: 1}), runner.Spec{Arch: a, Batch: 1, SeqLen: 8}, s, Job{ID: "r#1", Device: "dev1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Power == nil || !strings.Contains(rec.Power.Note, "run 1") {
+		t.Fatalf("power %+v, want a note that run 1 has no window", rec.Power)
+	}
+	// 20 Hz is asked for; halving it over both runs would give about 10 Hz.
+	if rec.Power.RateHz < 14 {
+		t.Errorf("rate = %v Hz, want near 20 Hz from the one run with samples", rec.Power.RateHz)
+	}
+}

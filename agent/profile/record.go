@@ -133,7 +133,7 @@ func (p *Profiler) addPower(m *measure.Measurement, sampler *meter.Sampler, runs
 	}
 
 	var energyJ, seconds, rateSum, peak float64
-	seqs := 0
+	seqs, rateRuns := 0, 0
 	complete := true
 	peak = math.NaN()
 	meanPower := 0.0
@@ -158,12 +158,17 @@ func (p *Profiler) addPower(m *measure.Measurement, sampler *meter.Sampler, runs
 		seconds += dur
 		meanPower += w.MeanW * dur
 		rateSum += w.RateHz
+		rateRuns++
 		seqs += r.n * batch
 		if !math.IsNaN(w.PeakW) && (math.IsNaN(peak) || w.PeakW > peak) {
 			peak = w.PeakW
 		}
 	}
-	src.RateHz = rateSum / float64(len(runs))
+	if rateRuns > 0 {
+		// The mean over the runs that have a window; a run without one
+		// has no rate, not a rate of zero.
+		src.RateHz = rateSum / float64(rateRuns)
+	}
 	if positive(peak) {
 		m.PeakPowerW = measure.Float(peak)
 	}
