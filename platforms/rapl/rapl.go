@@ -42,10 +42,12 @@ type Meter struct {
 	zones []zone
 	info  meter.Info
 
-	mu    sync.Mutex // guards prev and prevT across Read calls
-	prev  []uint64
-	have  []bool
-	prevT time.Time
+	mu   sync.Mutex // guards prev, have and at across Read calls
+	prev []uint64
+	have []bool
+	// at is the time of each zone's last good read: after a failed read
+	// the next power spans back to it, not to the failed read.
+	at []time.Time
 }
 
 var _ meter.Meter = (*Meter)(nil)
@@ -92,6 +94,7 @@ func New(deps meter.Deps) (*Meter, error) {
 	}
 	m.prev = make([]uint64, len(m.zones))
 	m.have = make([]bool, len(m.zones))
+	m.at = make([]time.Time, len(m.zones))
 	return m, nil
 }
 
@@ -175,15 +178,14 @@ func permissionError(file string, err error) error {
 func (m *Meter) Info() meter.Info { return m.info }
 
 // Read fills s with the energy counter of every zone in joules and the
-// power since the previous Read in watts (NaN on the first Read, and when
-// a counter went down while its range is unknown).
+// power since the zone's previous good read in watts (NaN on the first
+// Read, and when a counter went down while its range is unknown).
 func (m *Meter) Read(ctx context.Context, s *meter.Sample) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s.Reset(len(m.zones), true)
 	now := m.deps.Now()
 	s.Time = now
-	dt := now.Sub(m.prevT).Seconds()
 
 	var firstErr error
 	for k := range m.zones {
@@ -196,14 +198,13 @@ func (m *Meter) Read(ctx context.Context, s *meter.Sample) error {
 			continue
 		}
 		s.EnergyJ[k] = float64(uj) / 1e6
-		if m.have[k] && dt > 0 {
+		if dt := now.Sub(m.at[k]).Seconds(); m.have[k] && dt > 0 {
 			if d, ok := deltaUJ(m.prev[k], uj, z.rangeUJ); ok {
 				s.PowerW[k] = float64(d) / 1e6 / dt
 			}
 		}
-		m.prev[k], m.have[k] = uj, true
+		m.prev[k], m.have[k], m.at[k] = uj, true, now
 	}
-	m.prevT = now
 	return firstErr
 }
 

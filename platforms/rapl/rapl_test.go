@@ -271,3 +271,33 @@ func TestRAPLGarbledCounterIsReadError(t *testing.T) {
 		t.Error("the readable core zone lost its value")
 	}
 }
+
+func TestRAPLPowerSpansFailedRead(t *testing.T) {
+	root := fixture.Unpack(t, "testdata/amd-zen.txtar")
+	c := &clock{t: time.Unix(1000, 0)}
+	m, err := New(newDeps(root, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	const file = "class/powercap/intel-rapl:0/energy_uj"
+	var s meter.Sample
+	fixture.Write(t, root, file, "1000000000")
+	if err := m.Read(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	fixture.Write(t, root, file, "12x4")
+	c.t = c.t.Add(time.Second)
+	if err := m.Read(context.Background(), &s); err == nil {
+		t.Fatal("garbled counter read without error")
+	}
+	// 40 J over the two seconds since the last good read is 20 W, not 40 W.
+	fixture.Write(t, root, file, "1040000000")
+	c.t = c.t.Add(time.Second)
+	if err := m.Read(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(s.PowerW[0]-20) > 1e-9 {
+		t.Errorf("package power = %v W, want 20 W", s.PowerW[0])
+	}
+}
