@@ -163,7 +163,7 @@ func (d *Daemon) handle(ctx context.Context, msg jetstream.Msg) {
 		log.Warn("job failed; returning it for another try", "err", err, "failures", d.failures[resultID], "retry_in_s", delay.Seconds())
 		_ = msg.NakWithDelay(delay)
 	default:
-		log.Error("job failed on every delivery; giving up", "code", "runner_failed", "err", err)
+		log.Error("job failed on every try; giving up", "code", "runner_failed", "err", err)
 		d.finish(ctx, msg, d.errorResult(job, "runner_failed", err), true, log)
 	}
 }

@@ -14,11 +14,11 @@ import (
 // MaxJobIDLen is the longest job id accepted.
 const MaxJobIDLen = 128
 
-// decode parses a job message. A job whose id or attempt is unusable, or
-// that cannot be parsed, is rejected; its error result keeps the message's
-// own id and attempt when those two fields can be read at all (see ident),
-// and falls back to an id derived from the stream sequence only when the
-// message has no usable id, so a redelivery yields the same result id.
+// decode parses a job message. A job that cannot be parsed, or whose id or
+// attempt is unusable, is rejected. Its error result keeps the message's
+// own id and attempt when ident can read them. Only a message without a
+// usable id gets an id derived from the stream sequence, which a
+// redelivery of the same message repeats.
 func (d *Daemon) decode(data []byte, streamSeq uint64) (wire.Job, *rejection) {
 	if len(data) > wire.MaxJobBytes {
 		return ident(data, streamSeq), &rejection{"too_large", fmt.Errorf("job message is %d bytes; the limit is %d", len(data), wire.MaxJobBytes)}
