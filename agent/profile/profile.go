@@ -105,11 +105,16 @@ func (p *Profiler) Profile(ctx context.Context, r runner.Runner, spec runner.Spe
 		p.Prepared(model)
 	}
 
-	if s.Warmup > 0 {
-		warm := make([]runner.Iteration, s.Warmup)
-		if _, err := model.Run(ctx, warm); err != nil {
+	buf := make([]runner.Iteration, min(max(s.MinIters, s.Warmup), MaxChunk))
+	for left := s.Warmup; left > 0; {
+		n, err := model.Run(ctx, buf[:min(left, MaxChunk)])
+		if err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
+		if n == 0 {
+			return nil, errors.New("warm-up: runner returned no iterations")
+		}
+		left -= n
 	}
 
 	thermal := newThermalWatch(p.sysRoot())
@@ -136,7 +141,6 @@ func (p *Profiler) Profile(ctx context.Context, r runner.Runner, spec runner.Spe
 
 	runs := make([]runRecord, 0, s.Repeats)
 	acc := newLatencyAcc()
-	buf := make([]runner.Iteration, min(s.MinIters, MaxChunk))
 	for i := range s.Repeats {
 		rec, err := p.timedRun(ctx, model, s, i, acc, &buf)
 		if err != nil {

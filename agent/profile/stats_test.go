@@ -47,16 +47,15 @@ func (m *clockModel) Run(_ context.Context, out []runner.Iteration) (int, error)
 func (m *clockModel) MemoryBytes() int64 { return 0 }
 func (m *clockModel) Close() error       { return nil }
 
-// profileAlloc returns the bytes allocated by one latency-only profile whose
-// runs last minDuration on the model's clock, and the iterations it timed.
-func profileAlloc(t *testing.T, minDuration time.Duration) (uint64, int) {
+// profileAlloc returns the bytes allocated by one latency-only profile with
+// s on the model's clock, and the iterations it timed.
+func profileAlloc(t *testing.T, s Settings) (uint64, int) {
 	t.Helper()
 	a, err := arch.Preset("bert-tiny")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &Profiler{Space: arch.Default(), SysRoot: "testdata/absent"}
-	s := Settings{MinIters: 10, MinDuration: minDuration, Repeats: 2}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -72,13 +71,24 @@ func TestLongRunMemoryStaysBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("times two million fake iterations")
 	}
-	short, nShort := profileAlloc(t, 100*time.Millisecond)
-	long, nLong := profileAlloc(t, time.Second)
+	short, nShort := profileAlloc(t, Settings{MinIters: 10, MinDuration: 100 * time.Millisecond, Repeats: 2})
+	long, nLong := profileAlloc(t, Settings{MinIters: 10, MinDuration: time.Second, Repeats: 2})
 	if nLong < 9*nShort {
 		t.Fatalf("long profile timed %d iterations, short %d; want about ten times as many", nLong, nShort)
 	}
 	if ratio := float64(long) / float64(short); ratio > 2 {
 		t.Errorf("long profile allocated %d bytes, short %d (×%.1f); want about the same", long, short, ratio)
+	}
+}
+
+func TestLongWarmupMemoryStaysBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a million fake iterations")
+	}
+	short, _ := profileAlloc(t, Settings{Warmup: 100_000, MinIters: 10})
+	long, _ := profileAlloc(t, Settings{Warmup: 1_000_000, MinIters: 10})
+	if ratio := float64(long) / float64(short); ratio > 2 {
+		t.Errorf("long warm-up allocated %d bytes, short %d (×%.1f); want about the same", long, short, ratio)
 	}
 }
 
