@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ type rig struct {
 }
 
 // startRig starts an embedded NATS server, a store file and an ingest
-// consuming the results stream until the test ends.
+// consuming the results and heartbeat streams until the test ends.
 func startRig(t testing.TB) *rig {
 	t.Helper()
 	dir := t.TempDir()
@@ -47,7 +48,7 @@ func startRig(t testing.TB) *rig {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	consumer, _, err := broker.Setup(ctx, js, broker.Options{})
+	consumer, heartbeats, err := broker.Setup(ctx, js, broker.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,14 +57,13 @@ func startRig(t testing.TB) *rig {
 		t.Fatal(err)
 	}
 	in := ingest.New(ingest.Options{Store: st, JetStream: js, Space: arch.Default()})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		in.Run(ctx, consumer)
-	}()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); in.Run(ctx, consumer) }()
+	go func() { defer wg.Done(); in.RunHeartbeats(ctx, heartbeats) }()
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		wg.Wait()
 		st.Close()
 	})
 	return &rig{js: js, store: st, in: in}
