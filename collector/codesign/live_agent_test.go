@@ -2,7 +2,6 @@ package codesign
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/edgetran/edgetran/agent/config"
-	"github.com/edgetran/edgetran/agent/setup"
+	"github.com/edgetran/edgetran/agent/setup/setuptest"
 	"github.com/edgetran/edgetran/collector/campaign"
 	"github.com/edgetran/edgetran/collector/service"
 	"github.com/edgetran/edgetran/collector/store"
@@ -66,40 +65,18 @@ func startAgent(t *testing.T, c *service.Collector) {
 		t.Fatal(err)
 	}
 
-	logger := slog.New(slog.DiscardHandler)
-	a, err := setup.New(context.Background(), &cfg, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := a.Daemon()
-	if err != nil {
-		a.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("agent failed: %v", err)
-		}
-		a.Close()
-	})
+	setuptest.Start(t, &cfg, slog.New(slog.DiscardHandler))
 
+	// An agent that stops early is reported by setuptest when the test ends.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := c.Store().Device(context.Background(), agentDevice); err == nil {
 			return
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("agent stopped before announcing itself: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
 		if time.Now().After(deadline) {
 			t.Fatal("agent did not announce itself within 30 s")
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

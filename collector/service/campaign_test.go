@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/edgetran/edgetran/agent/config"
-	"github.com/edgetran/edgetran/agent/setup"
+	"github.com/edgetran/edgetran/agent/setup/setuptest"
 	"github.com/edgetran/edgetran/collector/api"
 	"github.com/edgetran/edgetran/collector/campaign"
 	"github.com/edgetran/edgetran/collector/service"
@@ -89,25 +89,7 @@ func startAgent(t *testing.T, natsURL string, client *api.Client) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := setup.New(context.Background(), &cfg, testLogger().With("component", "agent"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := a.Daemon()
-	if err != nil {
-		a.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("agent stopped with an error: %v", err)
-		}
-		a.Close()
-	})
+	setuptest.Start(t, &cfg, testLogger().With("component", "agent"))
 
 	waitFor(t, "the agent's device to be known", func() bool {
 		list, err := client.Devices(context.Background())

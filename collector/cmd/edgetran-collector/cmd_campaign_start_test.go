@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/edgetran/edgetran/agent/config"
-	"github.com/edgetran/edgetran/agent/setup"
+	"github.com/edgetran/edgetran/agent/setup/setuptest"
 	"github.com/edgetran/edgetran/collector/api"
 	"github.com/edgetran/edgetran/collector/campaign"
 	"github.com/edgetran/edgetran/collector/service"
@@ -43,24 +42,7 @@ func startCollectorWithAgent(t *testing.T, device string) string {
 	if err := cfg.FillDefaults(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := setup.New(context.Background(), &cfg, discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := a.Daemon()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("agent stopped with an error: %v", err)
-		}
-		a.Close()
-	})
+	setuptest.Start(t, &cfg, discard)
 
 	client, err := api.NewClient("http://"+c.HTTPAddr(), "")
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/edgetran/edgetran/agent/config"
-	"github.com/edgetran/edgetran/agent/setup"
+	"github.com/edgetran/edgetran/agent/setup/setuptest"
 	"github.com/edgetran/edgetran/collector/service"
 	"github.com/edgetran/edgetran/collector/store/storetest"
 	"github.com/edgetran/edgetran/shared/wire"
@@ -153,25 +152,7 @@ func runSeededAgent(t *testing.T, url, device, seedPath string) {
 		t.Fatalf("agent config with the seed file: %v", err)
 	}
 
-	a, err := setup.New(context.Background(), &cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := a.Daemon()
-	if err != nil {
-		a.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("agent failed: %v", err)
-		}
-		a.Close()
-	})
+	setuptest.Start(t, &cfg, slog.New(slog.DiscardHandler))
 }
 
 // TestServeRejectsOpenNATSListen checks only the configuration: serve
