@@ -126,7 +126,7 @@ func (m *Manager) Resume(ctx context.Context) error {
 			continue
 		}
 		// A state stored by an older build may hold a configuration this
-		// build refuses; running it could crash the collector at every
+		// build rejects. Running it could crash the collector at every
 		// start-up, so it is marked failed instead.
 		if err := st.Config.Validate(); err != nil {
 			st.stop(Failed, fmt.Sprintf("stored configuration is invalid: %v", err))

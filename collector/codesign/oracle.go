@@ -144,8 +144,8 @@ func hardwareValue(r measure.Measurement, m Measure) (float64, bool) {
 func (o *Oracle) Targets() []measure.Target { return slices.Clone(o.targets) }
 
 // Evaluate predicts the hardware measures of a on t, each with the model's
-// standard deviation. With Noise, the answer is mean·exp(z·std/mean) for a
-// standard normal z, a log-normal draw that stays positive.
+// standard deviation. With Noise, each returned value is mean·exp(z·std/mean)
+// for a standard normal z: a log-normal draw that stays positive.
 func (o *Oracle) Evaluate(ctx context.Context, a arch.Architecture, t measure.Target) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err

@@ -9,7 +9,7 @@
 // measuring it on a device through the collector's job system, which may
 // take minutes. Accuracy comes from an AccuracyModel fitted on
 // imported accuracy records; without one the accuracy term is dropped and
-// the report says so.
+// the report states that.
 package codesign
 
 import (
@@ -180,7 +180,7 @@ type Evaluation struct {
 
 // score is the value strategies minimise: the objective, plus one and the
 // penalty for an infeasible pair. Infeasible pairs thus rank behind
-// feasible ones whenever objectives lie in [0, 1], as the paper's objective
+// feasible ones whenever objectives lie in [0, 1], as the default objective
 // does for measures inside its normalisers.
 func (e *Evaluation) score() float64 {
 	if e.Feasible {

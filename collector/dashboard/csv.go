@@ -15,7 +15,7 @@ import (
 )
 
 // csvHeader names the CSV columns. Units are in the names, as in the JSON
-// record. The power_basis column tells whether energy and power were
+// record. The power_basis column records whether energy and power were
 // measured, estimated or imported. An unknown figure is an empty cell, never 0.
 // A text cell starting with =, +, - or @ gets a leading ' (see textCell).
 var csvHeader = []string{

@@ -14,8 +14,8 @@ import (
 )
 
 // MaxHeartbeatIntervalS is the largest heartbeat interval_s recorded, in
-// seconds; a larger one is stored as this, and a negative one as 0
-// (unknown, so the job manager's device timeout applies).
+// seconds. A larger value is stored as this one. A negative value is stored
+// as 0 (unknown), so the job manager's device timeout applies.
 const MaxHeartbeatIntervalS = 3600.0
 
 // OnHeartbeat registers fn to be called with every heartbeat after it was

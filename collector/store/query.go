@@ -397,8 +397,8 @@ func (s *SQLite) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, erro
 	return out, rows.Err()
 }
 
-// All returns every measurement matching q (its After and Limit are
-// ignored), reading s page by page; surrogate fitting uses it to load a
+// All returns every measurement matching q, reading s page by page and
+// ignoring q.After and q.Limit. Surrogate fitting uses it to load a
 // target's records.
 func All(ctx context.Context, s Store, q Query) ([]measure.Measurement, error) {
 	q.After, q.Limit = "", MaxLimit

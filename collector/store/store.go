@@ -106,7 +106,8 @@ type Tx interface {
 	// current attempt differs, so a late error of an earlier attempt does
 	// not fail a re-queued job; 0 matches any attempt.
 	FinishJob(id, device string, attempt int, status JobStatus, resultID, message string, at time.Time) (changed bool, err error)
-	// Job returns one job as this transaction sees it, or ErrNotFound.
+	// Job returns one job, including changes made earlier in this
+	// transaction, or ErrNotFound.
 	Job(id string) (Job, error)
 }
 
